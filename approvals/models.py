@@ -1,0 +1,1 @@
+# Review checklists, committee meetings and sign-off packs build on applications.Proposal.

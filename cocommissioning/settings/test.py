@@ -1,0 +1,18 @@
+"""The test suite: the real PostgreSQL and Redis of the machine (CI starts them)."""
+
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = "test-only-not-a-secret"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", "/tmp/cocommissioning-test-media"))  # noqa: S108
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

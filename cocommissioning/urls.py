@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from applications import views as application_views
+
+admin.site.site_header = "Primary care co-commissioning administration"
+admin.site.site_title = "Co-commissioning admin"
+
+urlpatterns = [
+    path("", application_views.home, name="home"),
+    path("sign-in/", auth_views.LoginView.as_view(), name="login"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", application_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

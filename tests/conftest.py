@@ -1,0 +1,63 @@
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture
+def region():
+    return factories.RegionFactory(code="Y55", name="Midlands and East of England")
+
+
+@pytest.fixture
+def other_region():
+    return factories.RegionFactory(code="Y57", name="South of England")
+
+
+@pytest.fixture
+def area_team(region):
+    return factories.AreaTeamFactory(
+        code="Q55", name="Derbyshire and Nottinghamshire", region=region
+    )
+
+
+@pytest.fixture
+def ccg(area_team):
+    return factories.CCGFactory(ods_code="04K", name="NHS Nottingham City CCG", area_team=area_team)
+
+
+@pytest.fixture
+def partner_ccg(area_team):
+    return factories.CCGFactory(
+        ods_code="04L", name="NHS Nottingham North and East CCG", area_team=area_team
+    )
+
+
+@pytest.fixture
+def foreign_ccg(other_region):
+    team = factories.AreaTeamFactory(code="Q69", name="Thames Valley", region=other_region)
+    return factories.CCGFactory(ods_code="10Q", name="NHS Oxfordshire CCG", area_team=team)
+
+
+@pytest.fixture
+def cycle():
+    return factories.cycle_2015_16()
+
+
+@pytest.fixture
+def next_cycle():
+    return factories.cycle_2016_17()
+
+
+@pytest.fixture
+def actors(ccg, partner_ccg, foreign_ccg, area_team, region, other_region):
+    """One person of each kind around the lead CCG `ccg`."""
+    return {
+        "lead_ccg_staff": factories.ccg_staff(ccg),
+        "partner_ccg_staff": factories.ccg_staff(partner_ccg),
+        "foreign_ccg_staff": factories.ccg_staff(foreign_ccg),
+        "area_team_staff": factories.area_team_staff(area_team),
+        "regional_reviewer": factories.reviewer(region),
+        "other_region_reviewer": factories.reviewer(other_region),
+        "committee_secretary": factories.secretary(),
+        "national_admin": factories.national_admin(),
+    }
