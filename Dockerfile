@@ -29,8 +29,8 @@ WORKDIR /app
 
 # Dependencies first, so source edits do not invalidate this layer.
 # pyproject.toml declares [tool.setuptools] packages = [], so this installs dependencies only.
-COPY pyproject.toml ./
-RUN pip install . \
+COPY pyproject.toml constraints.txt ./
+RUN pip install -c constraints.txt . \
     && rm -rf build *.egg-info
 
 # Project source. Copied piecewise (rather than `COPY . .`) so a local .venv, tests and
