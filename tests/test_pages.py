@@ -50,14 +50,13 @@ def test_the_admin_shows_the_audit_trail_read_only(client, ccg, cycle, actors):
     listing = client.get(reverse("admin:applications_proposaltransition_changelist"))
     assert listing.status_code == 200
     assert proposal.reference in listing.content.decode()
-    detail = client.get(
-        reverse("admin:applications_proposaltransition_change", args=[row.pk])
-    )
+    detail = client.get(reverse("admin:applications_proposaltransition_change", args=[row.pk]))
     assert detail.status_code == 200
     assert 'name="_save"' not in detail.content.decode()
     assert (
-        client.post(reverse("admin:applications_proposaltransition_delete", args=[row.pk]),
-                    {"post": "yes"}).status_code
+        client.post(
+            reverse("admin:applications_proposaltransition_delete", args=[row.pk]), {"post": "yes"}
+        ).status_code
         == 403
     )
     assert client.get(reverse("admin:applications_proposaltransition_add")).status_code == 403
