@@ -13,6 +13,7 @@ from .models import (
     CommissioningModel,
     Cycle,
     Proposal,
+    ProposalEvent,
     ProposalPartner,
     ProposalState,
     ProposalTransition,
@@ -43,6 +44,17 @@ def _record(proposal: Proposal, *, name: str, from_state: str, by: Actor, reason
         reason=reason,
         proposal_version=proposal.version,
         **_actor_fields(by),
+    )
+
+
+def record_event(
+    *, proposal: Proposal, kind: str, by: Actor, detail: str = "", data: dict | None = None
+) -> ProposalEvent:
+    """Record something that happened to a proposal without changing its state."""
+    fields = _actor_fields(by)
+    fields.pop("actor_role")
+    return ProposalEvent.objects.create(
+        proposal=proposal, kind=kind, detail=detail, data=data or {}, **fields
     )
 
 

@@ -1,6 +1,8 @@
 from .choices import REVIEWED_MODELS, CommissioningModel
 from .cycles import Cycle, Deadline, DeadlineEvent
+from .events import ProposalEvent, SweepRun
 from .organisations import CCG, AreaTeam, Region
+from .outbox import OutboxMessage
 from .proposals import (
     Proposal,
     ProposalCondition,
@@ -18,12 +20,15 @@ __all__ = [
     "Cycle",
     "Deadline",
     "DeadlineEvent",
+    "OutboxMessage",
     "Proposal",
     "ProposalCondition",
+    "ProposalEvent",
     "ProposalPartner",
     "ProposalState",
     "ProposalTransition",
     "Region",
     "Role",
+    "SweepRun",
     "User",
 ]

@@ -39,6 +39,10 @@ class DeadlineEvent(models.TextChoices):
     GO_LIVE = "go_live", "Arrangements go live"
 
 
+def default_reminder_days() -> list[int]:
+    return [14, 7, 1]
+
+
 class Deadline(models.Model):
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="deadlines")
     event = models.CharField(max_length=32, choices=DeadlineEvent.choices)
@@ -52,6 +56,12 @@ class Deadline(models.Model):
     )
     due_at = models.DateTimeField(help_text="Europe/London time.")
     description = models.CharField(max_length=200, blank=True)
+    reminder_days = models.JSONField(
+        default=default_reminder_days,
+        blank=True,
+        help_text="Days before the deadline on which CCGs with unsubmitted drafts are "
+        "reminded, for example [14, 7, 1].",
+    )
 
     class Meta:
         ordering = ["due_at"]
