@@ -39,6 +39,28 @@ def enqueue_email(*, key: str, to: Iterable[str], subject: str, body: str) -> Ou
     )
 
 
+def enqueue_emails(messages: Iterable[tuple[str, Iterable[str], str, str]]) -> int:
+    """Many emails in one INSERT, for the sweep: (key, to, subject, body) each. Keys already
+    enqueued are skipped by the database, so a second sweep adds nothing."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Outbox messages are enqueued inside the transaction of the change.")
+    rows = []
+    for key, to, subject, body in messages:
+        recipients = sorted({a.strip().lower() for a in to if a and a.strip()})
+        if recipients:
+            rows.append(
+                OutboxMessage(
+                    kind=OutboxMessage.Kind.EMAIL,
+                    dedupe_key=key,
+                    payload={"to": recipients, "subject": subject, "body": body},
+                )
+            )
+    if rows:
+        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+        transaction.on_commit(kick_relay)
+    return len(rows)
+
+
 def enqueue_task(*, key: str, task: str, kwargs: dict[str, Any]) -> OutboxMessage | None:
     """A Celery task to run once the change has committed (by registered name, ids only)."""
     return _enqueue(OutboxMessage.Kind.TASK, key, {"task": task, "kwargs": kwargs})
@@ -50,7 +72,8 @@ def kick_relay() -> None:
     from .tasks import relay_outbox
 
     try:
-        relay_outbox.delay()
+        # No publish retries: with the broker down, fail fast rather than hold up the page.
+        relay_outbox.apply_async(retry=False)
     except Exception:  # noqa: BLE001 - any broker failure must not undo a committed change
         logger.warning("outbox relay not queued: broker unavailable; the periodic relay will send")
 

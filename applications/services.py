@@ -116,6 +116,54 @@ def perform_transition(
     return locked
 
 
+def perform_bulk_transition(
+    *, proposals: list[Proposal], transition: str, by: Actor, reason: str = ""
+) -> list[Proposal]:
+    """Apply one transition to many proposals the caller has already locked (SELECT ...
+    FOR UPDATE, with cycle deadlines and conditions prefetched), in a constant number of
+    queries. The same transition definitions decide: proposals whose state, permission or
+    conditions do not allow it are left alone and not returned."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Bulk transitions run inside the transaction holding the locks.")
+    now = timezone.now()
+    moved: list[tuple[Proposal, str]] = []
+    for proposal in proposals:
+        method = getattr(proposal, transition)
+        meta = method._django_fsm
+        from_state = proposal.state
+        if not (
+            meta.has_transition(from_state)
+            and meta.has_transition_perm(proposal, from_state, by)
+            and meta.conditions_met(proposal, from_state)
+        ):
+            continue
+        method()
+        proposal.version += 1
+        proposal.updated_at = now
+        moved.append((proposal, from_state))
+    if not moved:
+        return []
+    changed = [proposal for proposal, _ in moved]
+    Proposal.objects.bulk_update(
+        changed, ["state", "version", "updated_at", "submitted_at", "decided_at", "live_at"]
+    )
+    actor = _actor_fields(by)
+    ProposalTransition.objects.bulk_create(
+        ProposalTransition(
+            proposal=proposal,
+            name=transition,
+            from_state=from_state,
+            to_state=proposal.state,
+            reason=reason,
+            proposal_version=proposal.version,
+            at=now,
+            **actor,
+        )
+        for proposal, from_state in moved
+    )
+    return changed
+
+
 def _require_reason(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:

@@ -121,12 +121,13 @@ def go_live_date_reached(proposal: "Proposal") -> bool:
 
 @condition("Every condition set by the Commissioning Committee must be met first.")
 def no_open_conditions(proposal: "Proposal") -> bool:
-    return not proposal.conditions.filter(met_at__isnull=True).exists()
+    # .all() rather than a filtered query so a sweep's prefetch_related answers it.
+    return all(c.met_at is not None for c in proposal.conditions.all())
 
 
 @condition("Approval with conditions needs at least one condition.")
 def has_open_conditions(proposal: "Proposal") -> bool:
-    return proposal.conditions.filter(met_at__isnull=True).exists()
+    return not no_open_conditions(proposal)
 
 
 class ProposalQuerySet(models.QuerySet):

@@ -133,3 +133,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Links in emails.
+SITE_URL = env("DJANGO_SITE_URL", "http://127.0.0.1:8000")
+
+# The deadline sweep escalates delegated reviews still open this close to the committee.
+ESCALATE_REVIEWS_DAYS_BEFORE_COMMITTEE = 7
