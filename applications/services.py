@@ -299,10 +299,36 @@ def confirm_partner_agreement(
 # -- the CCG's transitions --------------------------------------------------------------
 
 
-def submit_proposal(*, proposal: Proposal, by: User, expected_version: int | None = None):
-    return perform_transition(
-        proposal=proposal, transition="submit", by=by, expected_version=expected_version
+def _confirm_submission(proposal: Proposal, *, resubmitted: bool) -> None:
+    """Email the CCG's contacts, through the outbox, in the submission's transaction: the
+    submission stands even if the broker is down, and the email follows when it is back."""
+    from . import notifications as notify
+    from .outbox import enqueue_email
+
+    staff = notify.ccg_staff_emails([proposal.ccg_id])
+    verb = "resubmitted" if resubmitted else "submitted"
+    enqueue_email(
+        key=f"{verb}:{proposal.pk}:{proposal.version}",
+        to=notify.proposal_contacts(proposal, staff),
+        subject=f"{proposal.ccg}'s proposal {proposal.reference} has been {verb}",
+        body=(
+            f"{proposal.ccg}'s {proposal.get_model_display().lower()} proposal "
+            f"{proposal.reference} was {verb} on {notify.when(proposal.submitted_at)}.\n\n"
+            f"NHS England's {proposal.ccg.area_team.region} regional office will review it. "
+            f"You can follow its progress at {notify.site_url()}\n"
+        ),
     )
+
+
+def submit_proposal(
+    *, proposal: Proposal, by: User, expected_version: int | None = None
+) -> Proposal:
+    with transaction.atomic():
+        submitted = perform_transition(
+            proposal=proposal, transition="submit", by=by, expected_version=expected_version
+        )
+        _confirm_submission(submitted, resubmitted=False)
+    return submitted
 
 
 def record_greater_involvement(*, proposal: Proposal, by: User) -> Proposal:
@@ -318,13 +344,16 @@ def resubmit_proposal(
     summary_of_changes: str = "",
     expected_version: int | None = None,
 ) -> Proposal:
-    return perform_transition(
-        proposal=proposal,
-        transition="resubmit",
-        by=by,
-        reason=summary_of_changes.strip(),
-        expected_version=expected_version,
-    )
+    with transaction.atomic():
+        resubmitted = perform_transition(
+            proposal=proposal,
+            transition="resubmit",
+            by=by,
+            reason=summary_of_changes.strip(),
+            expected_version=expected_version,
+        )
+        _confirm_submission(resubmitted, resubmitted=True)
+    return resubmitted
 
 
 def withdraw_proposal(*, proposal: Proposal, by: User, reason: str) -> Proposal:

@@ -3,13 +3,14 @@
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, env_bool
 
 SECRET_KEY = "test-only-not-a-secret"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True
+# The real-worker tests start a worker with CELERY_TASK_ALWAYS_EAGER=false.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", "/tmp/cocommissioning-test-media"))  # noqa: S108
 STORAGES = {
