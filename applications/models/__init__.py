@@ -1,5 +1,6 @@
 from .choices import REVIEWED_MODELS, CommissioningModel
 from .cycles import Cycle, Deadline, DeadlineEvent
+from .documents import DocumentKind, ProposalDocument
 from .events import ProposalEvent, SweepRun
 from .organisations import CCG, AreaTeam, Region
 from .outbox import OutboxMessage
@@ -10,6 +11,7 @@ from .proposals import (
     ProposalState,
     ProposalTransition,
 )
+from .snapshots import ProposalSnapshot
 from .users import Role, User
 
 __all__ = [
@@ -20,11 +22,14 @@ __all__ = [
     "Cycle",
     "Deadline",
     "DeadlineEvent",
+    "DocumentKind",
     "OutboxMessage",
     "Proposal",
     "ProposalCondition",
+    "ProposalDocument",
     "ProposalEvent",
     "ProposalPartner",
+    "ProposalSnapshot",
     "ProposalState",
     "ProposalTransition",
     "Region",

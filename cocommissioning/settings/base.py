@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "applications.middleware.SessionLimitsMiddleware",
+    "applications.middleware.UploadGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -93,7 +95,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Sessions: 30 minutes idle (the cookie age, renewed on each request) and 12 hours at most
-# (enforced by applications.middleware.AbsoluteSessionLimitMiddleware).
+# (both enforced by applications.middleware.SessionLimitsMiddleware).
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_LIMIT_SECONDS = 12 * 60 * 60
@@ -110,7 +112,12 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
-MEDIA_URL = "/media/"
+MEDIA_URL = "/media/"  # never served as such: documents go through a permission-checked view
+
+# Uploaded documents (applications.documents): PDF or .docx, checked by content, at most
+# this size. Reading stops at the limit, so an oversize upload is never stored in full.
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", "co-commissioning@england.nhs.uk")
