@@ -45,7 +45,7 @@ class SessionLimitsMiddleware:
             signed_in_at = session.setdefault(SIGNED_IN_AT, now)
             last_seen_at = session.get(LAST_SEEN_AT, now)
             absolute = settings.SESSION_ABSOLUTE_LIMIT_SECONDS
-            idle = settings.SESSION_COOKIE_AGE
+            idle = settings.SESSION_IDLE_LIMIT_SECONDS
             if now - signed_in_at >= absolute or now - last_seen_at >= idle:
                 logout(request)
                 messages.info(request, "You were signed out to keep your account safe.")

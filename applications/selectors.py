@@ -20,6 +20,7 @@ from .documents import (
 )
 from .forms import SECTION_FORMS, answer_rows, display_value, long_date
 from .models import (
+    CCG,
     CommissioningModel,
     Cycle,
     Deadline,
@@ -142,7 +143,7 @@ def cycles_with_deadlines() -> list[Cycle]:
 
 def ccg_start(user: Any) -> dict[str, Any]:
     """Everything the CCG start page shows, in a fixed number of queries."""
-    ccg = user.ccg
+    ccg = CCG.objects.select_related("area_team__region").get(pk=user.ccg_id)
     cycles = cycles_with_deadlines()
     cycles_by_pk = {c.pk: c for c in cycles}
     proposals = list(

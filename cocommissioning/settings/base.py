@@ -97,6 +97,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sessions: 30 minutes idle (the cookie age, renewed on each request) and 12 hours at most
 # (both enforced by applications.middleware.SessionLimitsMiddleware).
 SESSION_COOKIE_AGE = 30 * 60
+SESSION_IDLE_LIMIT_SECONDS = SESSION_COOKIE_AGE
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_LIMIT_SECONDS = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
