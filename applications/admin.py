@@ -1,16 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
 
 from .models import (
     CCG,
     AreaTeam,
     Cycle,
     Deadline,
+    OutboxMessage,
     Proposal,
     ProposalCondition,
     ProposalPartner,
     ProposalTransition,
     Region,
+    SweepRun,
     User,
 )
 
@@ -162,3 +165,54 @@ class UserAdmin(DjangoUserAdmin):
         ("Role and organisation", {"fields": ["email", "role", "ccg", "area_team", "region"]}),
     )
     autocomplete_fields = ["ccg"]
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(ReadOnlyAdmin):
+    """The scheduler's health at a glance: upcoming deadlines, the last sweeps and what they
+    did, anything that failed, and emails still waiting in the outbox."""
+
+    list_display = ["started_at", "finished_at", "summary", "failed"]
+    readonly_fields = ["started_at", "finished_at", "actions", "failures"]
+    change_list_template = "admin/applications/sweeprun/change_list.html"
+
+    @admin.display(description="what it did")
+    def summary(self, run: SweepRun) -> str:
+        counts = (run.actions or {}).get("counts", {})
+        return ", ".join(f"{action}: {n}" for action, n in counts.items()) or "nothing due"
+
+    @admin.display(boolean=True, description="failures")
+    def failed(self, run: SweepRun) -> bool:
+        return bool(run.failures) or run.finished_at is None
+
+    def changelist_view(self, request, extra_context=None):
+        now = timezone.now()
+        extra_context = {
+            **(extra_context or {}),
+            "upcoming_deadlines": Deadline.objects.filter(due_at__gte=now)
+            .select_related("cycle")
+            .order_by("due_at")[:10],
+            "last_run": SweepRun.objects.order_by("-started_at").first(),
+            "failed_runs": SweepRun.objects.exclude(failures=[]).order_by("-started_at")[:5],
+            "outbox_pending": OutboxMessage.objects.filter(sent_at__isnull=True).count(),
+            "outbox_failing": OutboxMessage.objects.filter(sent_at__isnull=True)
+            .exclude(last_error="")
+            .order_by("-next_attempt_at")[:10],
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "dedupe_key", "sent_at", "attempts", "last_error"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["dedupe_key"]
+    actions = ["retry_now"]
+
+    @admin.action(description="Retry the selected messages at the next relay")
+    def retry_now(self, request, queryset):
+        # The only change allowed here: bring a failing message's next attempt forward.
+        count = queryset.filter(sent_at__isnull=True).update(
+            next_attempt_at=timezone.now(), attempts=0
+        )
+        self.message_user(request, f"{count} message(s) will be retried within a minute.")

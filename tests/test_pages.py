@@ -94,3 +94,30 @@ def test_the_admin_edits_deadlines_and_the_special_measures_flag(client, ccg, cy
     assert response.status_code == 302
     ccg.refresh_from_db()
     assert ccg.in_special_measures
+
+
+def test_the_admin_shows_upcoming_deadlines_the_last_sweep_and_failures(client, cycle):
+    import time_machine
+
+    from applications.deadlines import run_sweep
+    from applications.models import OutboxMessage
+    from tests.factories import london
+
+    with time_machine.travel(london(2015, 1, 10, 9), tick=False):
+        run = run_sweep()
+    OutboxMessage.objects.create(
+        kind="email",
+        dedupe_key="submitted:1:2",
+        payload={},
+        attempts=3,
+        last_error="SMTPServerDisconnected: gone",
+    )
+    client.force_login(national_admin(is_staff=True, is_superuser=True))
+    with time_machine.travel(london(2015, 1, 10, 9, 5), tick=False):
+        page = client.get(reverse("admin:applications_sweeprun_changelist")).content.decode()
+    assert "Last sweep started 10 January 2015, 09:00" in page
+    assert "30 January 2015, 23:59" in page  # the joint deadline is next
+    assert "5 January 2015" not in page  # passed deadlines are not listed as upcoming
+    assert "SMTPServerDisconnected: gone" in page
+    assert "Emails waiting in the outbox: 1." in page
+    assert run.pk
