@@ -272,8 +272,8 @@ class PooledBudgetForm(SectionForm):
     financial_instructions_compliance = long_text(
         "How will the pooled budget comply with the financial instructions?",
         "Enter how the pooled budget will comply with the financial instructions",
-        help_text="Name the financial instructions of each organisation and say who holds "
-        "the budget.",
+        help_text="Answer this if you will use a pooled budget. Name the financial "
+        "instructions of each organisation and say who holds the budget.",
     )
 
     def clean(self) -> dict[str, Any]:

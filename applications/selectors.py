@@ -390,6 +390,9 @@ def compare_snapshots(
 def version_comparisons(proposal: Proposal) -> tuple[list[ProposalSnapshot], list[dict]]:
     """Each submitted version compared with the one before it, newest first."""
     snapshots = list(ProposalSnapshot.objects.filter(proposal=proposal).order_by("version"))
+    for number, snapshot in enumerate(snapshots, start=1):
+        # People count submissions (1st, 2nd), not the internal version counter.
+        snapshot.number = number
     comparisons = [
         compare_snapshots(proposal.model, before, after)
         for before, after in itertools.pairwise(snapshots)
