@@ -140,13 +140,21 @@ def lapse_overdue_drafts(now: datetime, log: SweepLog) -> None:
     if not lapsed:
         return
     staff = notify.ccg_staff_emails(p.ccg_id for p in lapsed)
+    due_by_deadline: dict[int, str] = {}
+
+    def due(proposal: Proposal) -> str:
+        deadline = proposal.submission_deadline
+        if deadline.pk not in due_by_deadline:
+            due_by_deadline[deadline.pk] = notify.when(deadline.due_at)
+        return due_by_deadline[deadline.pk]
+
     enqueue_emails(
         (
             f"lapsed:{p.pk}",
             notify.proposal_contacts(p, staff),
             f"{p.ccg}'s {p.get_model_display().lower()} proposal closed at the deadline",
-            f"Proposal {p.reference} was not submitted by "
-            f"{notify.when(p.submission_deadline.due_at)}, so it has closed for {p.cycle}.\n\n"
+            f"Proposal {p.reference} was not submitted by {due(p)}, so it has closed for "
+            f"{p.cycle}.\n\n"
             "You can carry it forward to the next cycle's deadline with its answers kept: "
             f"{notify.site_url()}\n",
         )

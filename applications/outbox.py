@@ -111,5 +111,7 @@ def relay_pending(limit: int = 200) -> int:
                 message.sent_at = timezone.now()
                 message.last_error = ""
                 sent += 1
-            message.save(update_fields=["attempts", "sent_at", "last_error", "next_attempt_at"])
+        OutboxMessage.objects.bulk_update(
+            batch, ["attempts", "sent_at", "last_error", "next_attempt_at"]
+        )
     return sent

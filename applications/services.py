@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .errors import InvalidProposal, NotPermitted, ProposalChanged, TransitionRefused
@@ -126,7 +127,9 @@ def perform_bulk_transition(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Bulk transitions run inside the transaction holding the locks.")
     now = timezone.now()
+    stamped = ("submitted_at", "decided_at", "live_at")
     moved: list[tuple[Proposal, str]] = []
+    touched: set[str] = set()
     for proposal in proposals:
         method = getattr(proposal, transition)
         meta = method._django_fsm
@@ -137,16 +140,27 @@ def perform_bulk_transition(
             and meta.conditions_met(proposal, from_state)
         ):
             continue
+        before = [getattr(proposal, name) for name in stamped]
         method()
+        # One pass, one moment: whatever the transition stamped gets the same time, so the
+        # whole batch is a single UPDATE rather than a CASE per row.
+        for name, value in zip(stamped, before, strict=True):
+            if getattr(proposal, name) != value:
+                setattr(proposal, name, now)
+                touched.add(name)
         proposal.version += 1
         proposal.updated_at = now
         moved.append((proposal, from_state))
     if not moved:
         return []
     changed = [proposal for proposal, _ in moved]
-    Proposal.objects.bulk_update(
-        changed, ["state", "version", "updated_at", "submitted_at", "decided_at", "live_at"]
-    )
+    fields = ["state", "updated_at", *sorted(touched)]
+    if all(len({getattr(p, name) for p in changed}) == 1 for name in fields):
+        Proposal.objects.filter(pk__in=[p.pk for p in changed]).update(
+            version=F("version") + 1, **{name: getattr(changed[0], name) for name in fields}
+        )
+    else:
+        Proposal.objects.bulk_update(changed, ["version", *fields])
     actor = _actor_fields(by)
     ProposalTransition.objects.bulk_create(
         ProposalTransition(
