@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import services
+from . import pro_forma, services
 from .documents import EDITABLE_STATES, missing_documents
 from .errors import InvalidProposal, NotPermitted, ProposalChanged, TransitionRefused
 from .models import (
@@ -85,9 +85,21 @@ def save_section(
                 "Someone else saved this section while you were editing it. Your answers are "
                 "below but have not been saved: check them against the saved ones and save again."
             )
-        return services.save_pro_forma_section(
+        saved = services.save_pro_forma_section(
             proposal=locked, section=section, answers=answers, by=by
         )
+        # Who changed which answers, and when: the snapshots hold what was submitted, this
+        # holds the edits in between.
+        definition = next(s for s in pro_forma.sections_for(saved.model) if s.key == section)
+        complete = definition.is_complete(saved.pro_forma.get(section) or {})
+        services.record_event(
+            proposal=saved,
+            kind=ProposalEvent.Kind.OTHER,
+            by=by,
+            detail=f"Saved '{definition.title}'" + ("" if complete else " as a draft"),
+            data={"section": section, "complete": complete, "version": saved.version},
+        )
+        return saved
 
 
 def set_partners(*, proposal: Proposal, partners: Iterable[CCG], by: User) -> Proposal:

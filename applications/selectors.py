@@ -400,8 +400,14 @@ def version_comparisons(proposal: Proposal) -> tuple[list[ProposalSnapshot], lis
     return snapshots, list(reversed(comparisons))
 
 
+# While the confirmation's "what happens next" is still true.
+CONFIRMED_STATES = (
+    ProposalState.SUBMITTED,
+    ProposalState.RESUBMITTED,
+    ProposalState.UNDER_REVIEW,
+    ProposalState.RECORDED,
+)
+
+
 def can_see_confirmation(proposal: Proposal, user: Any) -> bool:
-    return (
-        is_lead_ccg_staff(proposal, user)
-        and proposal.transitions.filter(name__in=("submit", "resubmit", "record")).exists()
-    )
+    return is_lead_ccg_staff(proposal, user) and proposal.state in CONFIRMED_STATES

@@ -9,11 +9,11 @@ command -v "$PYTHON_BIN" >/dev/null 2>&1 || PYTHON_BIN=python3
 say() { printf '\n==> %s\n' "$*"; }
 
 # System packages: WeasyPrint's Pango and fonts (PDFs), poppler (reading PDFs in tests),
-# Debian's Chromium and npm (browser tests, with axe-core from package-lock.json), and the
-# PostgreSQL/Redis clients.
+# Debian's Chromium and Node.js (browser tests, with axe-core from package-lock.json), and
+# the PostgreSQL/Redis clients.
 SYSTEM_PACKAGES_APP=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
   fonts-liberation shared-mime-info)
-SYSTEM_PACKAGES_TEST=(chromium npm poppler-utils postgresql-client redis-tools)
+SYSTEM_PACKAGES_TEST=(chromium nodejs poppler-utils postgresql-client redis-tools)
 
 install_system_packages() {
   local missing=()
@@ -48,6 +48,9 @@ install_python_packages() {
 install_test_javascript() {
   # axe-core for the accessibility checks in tests/browser, exactly as package-lock.json pins
   # it (and checks its integrity). Test-only: the app itself needs no Node.js.
+  # Debian ships npm as its own package; NodeSource's nodejs includes it (and conflicts
+  # with Debian's npm), so install it only when the command is missing.
+  command -v npm >/dev/null 2>&1 || install_system_packages npm
   say "Installing test JavaScript (npm ci)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 }

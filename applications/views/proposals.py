@@ -50,6 +50,7 @@ def _overview_context(request: HttpRequest, proposal, comment_form=None) -> dict
             else None
         ),
         "changes_requested": proposal.state == ProposalState.CHANGES_REQUESTED,
+        "confirmed": selectors.can_see_confirmation(proposal, user),
     }
     if lead and editable:
         context["tasks"] = selectors.task_list(proposal, data.partners, data.documents)

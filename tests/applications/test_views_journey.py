@@ -176,6 +176,8 @@ def test_save_as_draft_keeps_a_partial_section_and_the_task_list_says_in_progres
     assert response.status_code == 302
     proposal.refresh_from_db()
     assert proposal.pro_forma["contact"]["contact_name"] == "Priya Shah"
+    saved = proposal.events.get(kind="other")
+    assert (saved.actor, saved.detail) == (staff, "Saved 'CCG and contact details' as a draft")
     html = page(client.get(response["Location"]))
     assert "saved as a draft" in html
     assert re.search(r"CCG and contact details</a>.*?In progress", html, re.S)
@@ -594,6 +596,9 @@ def test_withdrawing_needs_a_reason_and_is_recorded(client, ccg, cycle, actors):
     assert proposal.transitions.filter(name="withdraw").count() == 1
     html = page(client.get(reverse("proposal_overview", args=[proposal.reference])))
     assert "Withdraw this proposal" not in html
+    assert "See the confirmation" not in html
+    confirmation = client.get(reverse("proposal_confirmation", args=[proposal.reference]))
+    assert confirmation.status_code == 302  # "what happens next" no longer applies
 
 
 def test_a_decided_proposal_cannot_be_withdrawn(client, ccg, cycle, actors):
