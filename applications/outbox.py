@@ -102,7 +102,9 @@ def relay_pending(limit: int = 200) -> int:
                         recipient_list=message.payload["to"],
                     )
                 else:
-                    current_app.send_task(message.payload["task"], kwargs=message.payload["kwargs"])
+                    # Through the registered task (not send_task), so eager mode applies.
+                    task = current_app.tasks[message.payload["task"]]
+                    task.apply_async(kwargs=message.payload["kwargs"], retry=False)
             except Exception as error:  # noqa: BLE001 - recorded on the row and retried
                 message.last_error = f"{type(error).__name__}: {error}"[:2000]
                 message.next_attempt_at = now + timedelta(minutes=2**message.attempts)

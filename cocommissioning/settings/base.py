@@ -157,3 +157,6 @@ SITE_URL = env("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 
 # The deadline sweep escalates delegated reviews still open this close to the committee.
 ESCALATE_REVIEWS_DAYS_BEFORE_COMMITTEE = 7
+
+# The deadline sweep makes sure a current sign-off pack exists this long before a meeting.
+SIGN_OFF_PACK_DAYS_BEFORE_MEETING = 3

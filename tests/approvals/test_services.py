@@ -1,116 +1,199 @@
 import pytest
 import time_machine
+from django.core import mail
 
 from applications.errors import InvalidProposal, NotPermitted, TransitionRefused
-from applications.models import ProposalCondition, ProposalState
-from applications.services import create_proposal, go_live, resubmit_proposal, submit_proposal
+from applications.models import Proposal, ProposalCondition, ProposalEvent, ProposalState
+from applications.services import go_live, resubmit_proposal
+from approvals.models import AgendaItem, DecisionLetter, MeetingRecord, Review
 from approvals.services import (
+    add_to_agenda,
     approve_joint_proposal,
+    create_meeting,
+    declare_conflict,
+    move_agenda_item,
     recommend_to_committee,
     record_committee_decision,
     record_condition_met,
+    record_item_decisions,
+    remove_from_agenda,
     request_changes,
+    save_review,
     start_review,
 )
-from tests.factories import complete_pro_forma, london
+from tests.approvals.conftest import ALL_YES, reviewed_proposal, submitted_proposal
+from tests.factories import london, reviewer
 
 pytestmark = pytest.mark.django_db
 
 
-def submitted(ccg, cycle, staff, model):
-    from applications.models import Proposal
-
-    proposal = create_proposal(ccg=ccg, cycle=cycle, model=model, by=staff)
-    Proposal.objects.filter(pk=proposal.pk).update(pro_forma=complete_pro_forma(model))
-    return submit_proposal(proposal=proposal, by=staff)
-
-
-def test_delegated_route_with_a_change_request_and_a_conditional_approval(ccg, cycle, actors):
-    staff, reviewer, secretary = (
+def test_the_delegated_route_from_review_to_live(
+    ccg, cycle, actors, django_capture_on_commit_callbacks
+):
+    staff, region_reviewer, secretary = (
         actors["lead_ccg_staff"],
         actors["regional_reviewer"],
         actors["committee_secretary"],
     )
-    with time_machine.travel(london(2014, 12, 1, 9), tick=False):
-        proposal = submitted(ccg, cycle, staff, "delegated")
+    proposal = submitted_proposal(ccg, cycle, staff=staff)
     with time_machine.travel(london(2015, 1, 12, 9), tick=False):
-        proposal = start_review(proposal=proposal, by=reviewer)
-        with pytest.raises(InvalidProposal, match="Enter the changes"):
-            request_changes(proposal=proposal, by=reviewer, comments="")
+        review = start_review(proposal=proposal, by=region_reviewer)
+        assert review.round == 1
         proposal = request_changes(
-            proposal=proposal, by=reviewer, comments="Say who chairs the committee."
+            proposal=proposal, by=region_reviewer, comments="Say who chairs the committee."
         )
-        proposal = resubmit_proposal(proposal=proposal, by=staff, summary_of_changes="Added chair")
-        proposal = start_review(proposal=proposal, by=reviewer)
-        proposal = recommend_to_committee(proposal=proposal, by=reviewer, recommend=True)
+        assert Review.objects.get(pk=review.pk).outcome == "request_changes"
+        proposal = resubmit_proposal(proposal=proposal, by=staff, summary_of_changes="Chair named")
+        second = start_review(proposal=proposal, by=region_reviewer)
+        assert second.round == 2
+        with pytest.raises(TransitionRefused, match="Answer"):
+            recommend_to_committee(proposal=proposal, by=region_reviewer, recommend=True)
+        save_review(review=second, by=region_reviewer, answers=ALL_YES)
+        proposal = recommend_to_committee(proposal=proposal, by=region_reviewer, recommend=True)
     assert proposal.state == ProposalState.RECOMMENDED
 
-    with time_machine.travel(london(2015, 2, 16, 11), tick=False):
-        with pytest.raises(InvalidProposal, match="at least one condition"):
-            record_committee_decision(
-                proposal=proposal, by=secretary, decision="approved_with_conditions"
-            )
-        with pytest.raises(NotPermitted):
-            record_committee_decision(
+    with time_machine.travel(london(2015, 2, 16, 10), tick=False):
+        meeting = create_meeting(cycle=cycle, meets_at=london(2015, 2, 16, 10), by=secretary)
+        item = add_to_agenda(meeting=meeting, proposal=proposal, by=secretary)
+        with django_capture_on_commit_callbacks(execute=True):
+            proposal = record_committee_decision(
                 proposal=proposal,
-                by=reviewer,
+                by=secretary,
                 decision="approved_with_conditions",
-                conditions=["x"],
+                conditions=["Publish the conflicts of interest register"],
+                minute="Approved subject to publication of the register.",
+                item=item,
             )
-        assert not ProposalCondition.objects.exists()
-        proposal = record_committee_decision(
-            proposal=proposal,
-            by=secretary,
-            decision="approved_with_conditions",
-            conditions=["Publish the conflicts of interest register"],
-        )
     assert proposal.state == ProposalState.APPROVED_WITH_CONDITIONS
+    item.refresh_from_db()
+    assert (item.decision, item.decided_by) == ("approved_with_conditions", secretary)
+    # The decision letter was generated by its task and emailed to the CCG.
+    letter = DecisionLetter.objects.get(proposal=proposal)
+    assert letter.file.read().startswith(b"%PDF")
+    assert any("Decision on" in m.subject and staff.email in m.to for m in mail.outbox)
 
-    with time_machine.travel(london(2015, 4, 1, 0, 5), tick=False):
-        with pytest.raises(TransitionRefused, match="condition set by the Commissioning Committee"):
+    with time_machine.travel(london(2015, 4, 1, 0, 1), tick=False):
+        with pytest.raises(TransitionRefused, match="condition"):
             go_live(proposal=proposal)
         condition = proposal.conditions.get()
         with pytest.raises(NotPermitted):
             record_condition_met(condition=condition, by=staff, note="Done")
-        record_condition_met(condition=condition, by=secretary, note="Register published 20 March")
-        proposal = go_live(proposal=proposal)
-    assert proposal.state == ProposalState.LIVE
-    assert list(proposal.transitions.values_list("to_state", flat=True)) == [
-        "draft",
-        "submitted",
-        "under_review",
-        "changes_requested",
-        "resubmitted",
-        "under_review",
-        "recommended",
-        "approved_with_conditions",
-        "live",
-    ]
+        record_condition_met(condition=condition, by=secretary, note="Published on 20 March")
+        assert proposal.events.filter(kind=ProposalEvent.Kind.CONDITION_MET).count() == 1
+        assert go_live(proposal=proposal).state == ProposalState.LIVE
 
 
-def test_joint_route_ends_with_regional_approval(ccg, cycle, actors):
-    with time_machine.travel(london(2015, 1, 20, 9), tick=False):
-        proposal = submitted(ccg, cycle, actors["lead_ccg_staff"], "joint")
-        proposal = start_review(proposal=proposal, by=actors["regional_reviewer"])
-        with pytest.raises(NotPermitted):
-            approve_joint_proposal(proposal=proposal, by=actors["other_region_reviewer"])
-        proposal = approve_joint_proposal(proposal=proposal, by=actors["regional_reviewer"])
-    assert proposal.state == ProposalState.APPROVED
-    assert proposal.decided_at == london(2015, 1, 20, 9)
+def test_a_reviewer_with_a_declared_interest_cannot_review(ccg, cycle, actors, region):
+    proposal = submitted_proposal(ccg, cycle)
+    conflicted = actors["regional_reviewer"]
+    declare_conflict(reviewer=conflicted, ccg=ccg, description="Partner is a GP in the CCG")
+    with pytest.raises(NotPermitted, match="declared an interest"):
+        start_review(proposal=proposal, by=conflicted)
+    assert Proposal.objects.get(pk=proposal.pk).state == ProposalState.SUBMITTED
+    other = reviewer(region)
+    assert start_review(proposal=proposal, by=other).reviewer == other
+
+
+def test_a_reviewer_from_another_region_cannot_review(ccg, cycle, actors):
+    proposal = submitted_proposal(ccg, cycle)
+    with pytest.raises(NotPermitted):
+        start_review(proposal=proposal, by=actors["other_region_reviewer"])
+
+
+def test_assurance_must_pass_before_approval(ccg, cycle, actors):
+    region_reviewer = actors["regional_reviewer"]
+    answers = {**ALL_YES, "conflicts_managed": "no"}
+    proposal = reviewed_proposal(ccg, cycle, region_reviewer, model="joint", answers=answers)
+    with pytest.raises(TransitionRefused, match="answered no"):
+        approve_joint_proposal(proposal=proposal, by=region_reviewer)
+    save_review(review=proposal.reviews.get(), by=region_reviewer, answers=ALL_YES)
+    assert approve_joint_proposal(proposal=proposal, by=region_reviewer).state == "approved"
+
+
+def test_a_ccg_in_special_measures_needs_the_risk_accepted(ccg, cycle, actors):
+    ccg.in_special_measures = True
+    ccg.save()
+    region_reviewer = actors["regional_reviewer"]
+    proposal = reviewed_proposal(ccg, cycle, region_reviewer)
+    with pytest.raises(TransitionRefused, match="special measures"):
+        recommend_to_committee(proposal=proposal, by=region_reviewer, recommend=True)
+    save_review(
+        review=proposal.reviews.get(),
+        by=region_reviewer,
+        answers={"special_measures_risk_accepted": "yes"},
+    )
+    assert recommend_to_committee(proposal=proposal, by=region_reviewer, recommend=True).state == (
+        ProposalState.RECOMMENDED
+    )
 
 
 def test_not_recommending_needs_a_reason(ccg, cycle, actors):
-    with time_machine.travel(london(2014, 12, 20, 9), tick=False):
-        proposal = submitted(ccg, cycle, actors["lead_ccg_staff"], "delegated")
-        proposal = start_review(proposal=proposal, by=actors["regional_reviewer"])
-        with pytest.raises(InvalidProposal):
-            recommend_to_committee(
-                proposal=proposal, by=actors["regional_reviewer"], recommend=False
-            )
-        proposal = recommend_to_committee(
-            proposal=proposal,
-            by=actors["regional_reviewer"],
-            recommend=False,
-            comments="Conflicts of interest plan is not convincing",
-        )
+    proposal = reviewed_proposal(ccg, cycle, actors["regional_reviewer"])
+    with pytest.raises(InvalidProposal):
+        recommend_to_committee(proposal=proposal, by=actors["regional_reviewer"], recommend=False)
+    proposal = recommend_to_committee(
+        proposal=proposal,
+        by=actors["regional_reviewer"],
+        recommend=False,
+        comments="Conflicts of interest plan is not convincing",
+    )
     assert proposal.state == ProposalState.NOT_RECOMMENDED
+
+
+def test_the_secretary_builds_orders_and_decides_the_agenda(make_ccg, cycle, actors):
+    secretary = actors["committee_secretary"]
+    region_reviewer = actors["regional_reviewer"]
+    proposals = []
+    for _ in range(3):
+        p = reviewed_proposal(make_ccg(), cycle, region_reviewer)
+        proposals.append(recommend_to_committee(proposal=p, by=region_reviewer, recommend=True))
+    unreviewed = submitted_proposal(make_ccg(), cycle)
+    meeting = create_meeting(cycle=cycle, meets_at=london(2015, 2, 16, 10), by=secretary)
+    with pytest.raises(NotPermitted):
+        add_to_agenda(meeting=meeting, proposal=proposals[0], by=region_reviewer)
+    with pytest.raises(TransitionRefused, match="only proposals the region has recommended"):
+        add_to_agenda(meeting=meeting, proposal=unreviewed, by=secretary)
+    items = [add_to_agenda(meeting=meeting, proposal=p, by=secretary) for p in proposals]
+    with pytest.raises(InvalidProposal, match="already on this agenda"):
+        add_to_agenda(meeting=meeting, proposal=proposals[0], by=secretary)
+    move_agenda_item(item=items[2], by=secretary, offset=-1)
+    order = list(meeting.items.values_list("proposal_id", flat=True))
+    assert order == [proposals[0].pk, proposals[2].pk, proposals[1].pk]
+    remove_from_agenda(item=items[0], by=secretary)
+    assert list(meeting.items.values_list("position", flat=True)) == [1, 2]
+
+    decided = record_item_decisions(
+        items=list(meeting.items.select_related("proposal")), by=secretary, decision="approved"
+    )
+    assert {p.state for p in decided} == {ProposalState.APPROVED}
+    assert set(AgendaItem.objects.filter(meeting=meeting).values_list("decision", flat=True)) == {
+        "approved"
+    }
+    with pytest.raises(InvalidProposal, match="stays on the agenda"):
+        remove_from_agenda(item=meeting.items.first(), by=secretary)
+    actions = list(MeetingRecord.objects.filter(meeting=meeting).values_list("action", flat=True))
+    assert actions.count("added to the agenda") == 3
+    assert "removed from the agenda" in actions
+    assert actions.count("recorded the decision: approved") == 2
+
+
+def test_a_bulk_decision_is_all_or_nothing(make_ccg, cycle, actors):
+    secretary, region_reviewer = actors["committee_secretary"], actors["regional_reviewer"]
+    meeting = create_meeting(cycle=cycle, meets_at=london(2015, 2, 16, 10), by=secretary)
+    p1 = recommend_to_committee(
+        proposal=reviewed_proposal(make_ccg(), cycle, region_reviewer),
+        by=region_reviewer,
+        recommend=True,
+    )
+    p2 = recommend_to_committee(
+        proposal=reviewed_proposal(make_ccg(), cycle, region_reviewer),
+        by=region_reviewer,
+        recommend=True,
+    )
+    items = [add_to_agenda(meeting=meeting, proposal=p, by=secretary) for p in (p1, p2)]
+    # Someone declines p2 separately first; the bulk approval must then change nothing.
+    record_committee_decision(proposal=p2, by=secretary, decision="declined")
+    with pytest.raises(TransitionRefused):
+        record_item_decisions(items=items, by=secretary, decision="approved")
+    assert Proposal.objects.get(pk=p1.pk).state == ProposalState.RECOMMENDED
+    assert not ProposalCondition.objects.exists()
