@@ -88,6 +88,8 @@ def worker(transactional_db, tmp_path):
         process.wait(timeout=30)
 
 
+# send_task always goes to the broker, which is the point here; Celery warns it ignores eager.
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
 def test_a_worker_runs_the_sweep_and_lapses_exactly_the_overdue_drafts(worker, area_team):
     now = timezone.now()
     cycle = Cycle.objects.create(name="2030/31", starts_on=(now + timedelta(days=200)).date())
