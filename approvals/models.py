@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from applications.models import CCG, Cycle, Proposal
+from applications.models import CCG, Cycle, Proposal, ProposalState
 
 
 class ConflictOfInterest(models.Model):
@@ -92,6 +92,18 @@ class Review(models.Model):
             for name in self.CHECKLIST_FIELDS
             if not getattr(self, name)
         ]
+
+    OUTCOME_LABELS = {
+        "request_changes": "Changes requested",
+        "approve_joint": "Approved",
+        "not_approve": "Not approved",
+        "recommend": "Recommended to the committee",
+        "not_recommend": "Not recommended to the committee",
+    }
+
+    @property
+    def outcome_label(self) -> str:
+        return self.OUTCOME_LABELS.get(self.outcome, self.outcome)
 
     def checklist_items(self) -> list[tuple[str, str]]:
         return [
@@ -221,6 +233,10 @@ class DecisionLetter(models.Model):
 
     def __str__(self) -> str:
         return f"Decision letter for {self.proposal.reference}"
+
+    @property
+    def decision_label(self) -> str:
+        return ProposalState(self.decision).label if self.decision in ProposalState.values else ""
 
 
 class MeetingRecord(models.Model):

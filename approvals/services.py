@@ -3,9 +3,9 @@ on applications.Proposal; these functions add the assurance, agenda and paperwor
 each transition, in the same transaction."""
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -58,9 +58,14 @@ def _ensure_may_review(proposal: Proposal, by: User) -> None:
 def declare_conflict(*, reviewer: User, ccg, description: str) -> ConflictOfInterest:
     if reviewer.role != Role.REGIONAL_REVIEWER:
         raise InvalidProposal("Only regional reviewers declare interests here.")
-    return ConflictOfInterest.objects.create(
-        reviewer=reviewer, ccg=ccg, description=_text(description, "the interest")
-    )
+    description = _text(description, "the interest")
+    try:
+        with transaction.atomic():
+            return ConflictOfInterest.objects.create(
+                reviewer=reviewer, ccg=ccg, description=description
+            )
+    except IntegrityError:  # one standing declaration per reviewer and CCG
+        raise InvalidProposal(f"You have already declared an interest in {ccg}.") from None
 
 
 # -- review -------------------------------------------------------------------------------
@@ -70,10 +75,12 @@ def current_review(proposal: Proposal) -> Review | None:
     return proposal.reviews.order_by("-round").first()
 
 
-def start_review(*, proposal: Proposal, by: User) -> Review:
+def start_review(*, proposal: Proposal, by: User, expected_version: int | None = None) -> Review:
     _ensure_may_review(proposal, by)
     with transaction.atomic():
-        started = perform_transition(proposal=proposal, transition="start_review", by=by)
+        started = perform_transition(
+            proposal=proposal, transition="start_review", by=by, expected_version=expected_version
+        )
         last = started.reviews.aggregate(last=Max("round"))["last"] or 0
         return Review.objects.create(
             proposal=started, round=last + 1, reviewer=by, proposal_version=started.version
@@ -97,10 +104,14 @@ def save_review(
         review = Review.objects.select_for_update().select_related("proposal").get(pk=review.pk)
         proposal = review.proposal
         _ensure_may_review(proposal, by)
+        if expected_version is not None and proposal.version != expected_version:
+            raise ProposalChanged(
+                f"{proposal.reference} was changed by someone else while you were looking at it "
+                f"(it is now {proposal.get_state_display().lower()}). Your changes were not "
+                "saved: check it and try again."
+            )
         if review.completed_at is not None:
             raise TransitionRefused("This review is finished; a resubmission starts a new one.")
-        if expected_version is not None and proposal.version != expected_version:
-            raise ProposalChanged(f"{proposal.reference} changed since you opened it.")
         for name in REVIEW_FIELDS:
             if name in answers:
                 value = answers[name] or ""
@@ -152,6 +163,14 @@ def _decide(
 ) -> Proposal:
     _ensure_may_review(proposal, by)
     with transaction.atomic():
+        # Lock first and compare versions before anything else, so a page that is out of
+        # date is told so (not that the review is finished) whoever got there first.
+        locked = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise ProposalChanged(
+                f"{locked.reference} was changed by someone else while you were looking at it "
+                f"(it is now {locked.get_state_display().lower()}). Check it and try again."
+            )
         review = current_review(proposal)
         if review is None or review.completed_at is not None:
             raise TransitionRefused("Start the review before deciding on it.")
@@ -175,11 +194,7 @@ def request_changes(
 ) -> Proposal:
     comments = _text(comments, "the changes you are asking the CCG to make")
     with transaction.atomic():
-        review = current_review(proposal)
-        if review is not None and review.completed_at is None:
-            review.comments = comments
-            review.save(update_fields=["comments"])
-        return _decide(
+        decided = _decide(
             proposal=proposal,
             by=by,
             transition="request_changes",
@@ -187,6 +202,11 @@ def request_changes(
             needs_assurance=False,
             expected_version=expected_version,
         )
+        # The comments sent are the review's comments for the CCG (the same words as the
+        # transition's reason, which the CCG's proposal page shows).
+        review = current_review(decided)
+        Review.objects.filter(pk=review.pk).update(comments=comments)
+        return decided
 
 
 def approve_joint_proposal(
@@ -365,6 +385,20 @@ def record_committee_decision(
     if decision != Decision.APPROVED_WITH_CONDITIONS and conditions:
         raise InvalidProposal("Conditions go only with 'approved with conditions'.")
     with transaction.atomic():
+        if item is not None:
+            item = (
+                AgendaItem.objects.select_for_update(of=("self",))
+                .select_related("meeting")
+                .get(pk=item.pk)
+            )
+            if item.proposal_id != proposal.pk:
+                raise InvalidProposal("That agenda item is for another proposal.")
+            if item.decision:
+                # A second press of the button, or a second tab: the first decision stands.
+                raise InvalidProposal(
+                    f"The decision on item {item.position} is already recorded: "
+                    f"{item.get_decision_display().lower()}."
+                )
         for text in conditions:
             ProposalCondition.objects.create(proposal=proposal, text=text, set_by=by)
         decided = perform_transition(
@@ -440,11 +474,25 @@ def record_condition_met(*, condition: ProposalCondition, by: User, note: str) -
 # -- sign-off packs -----------------------------------------------------------------------
 
 
+# A pack still queued or generating after this long is taken to be stuck (a worker died
+# mid-way): asking again queues a new one.
+PACK_STUCK_AFTER = timedelta(minutes=10)
+
+
 def request_sign_off_pack(*, meeting: CommitteeMeeting, by: User | None) -> SignOffPack:
     """Queue a pack; a worker builds it. `by` is None when the deadline sweep asks."""
     if by is not None:
         _ensure_secretary(by)
     with transaction.atomic():
+        # One pack in the making at a time: a double click (or the sweep and the secretary
+        # together) gets the pack already queued.
+        CommitteeMeeting.objects.select_for_update().filter(pk=meeting.pk).first()
+        in_progress = meeting.packs.filter(
+            status__in=[SignOffPack.Status.QUEUED, SignOffPack.Status.GENERATING],
+            requested_at__gte=timezone.now() - PACK_STUCK_AFTER,
+        ).first()
+        if in_progress is not None:
+            return in_progress
         pack = SignOffPack.objects.create(meeting=meeting, requested_by=by)
         enqueue_task(
             key=f"pack:{pack.pk}",

@@ -14,4 +14,5 @@ urlpatterns = [
     path("healthz", application_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("applications.urls")),
+    path("", include("approvals.urls")),
 ]
