@@ -33,14 +33,9 @@ COPY pyproject.toml constraints.txt ./
 RUN pip install -c constraints.txt . \
     && rm -rf build *.egg-info
 
-# Project source. Copied piecewise (rather than `COPY . .`) so a local .venv, tests and
-# benchmarks never end up in the image; a new Django app directory must be added here.
-COPY manage.py ./
-COPY cocommissioning ./cocommissioning
-COPY applications ./applications
-COPY approvals ./approvals
-COPY templates ./templates
-COPY static ./static
+# Project source; .dockerignore keeps the virtual environment, tests, benchmarks and local
+# data out of the image.
+COPY . .
 
 # Static files are collected at build time; the secret and hosts are throwaway values that
 # exist only for this command (the real ones are supplied at run time).
