@@ -4,7 +4,7 @@ from django.db import transaction
 
 from applications.models import CCG, AreaTeam, Region, Role, User
 
-DEMO_PASSWORD = "co-commissioning-demo"  # noqa: S105 - printed for a newcomer's local machine
+DEMO_PASSWORD = "co-commissioning-demo"  # noqa: S105  # nosec B105 # printed for a newcomer's local machine
 
 # One person per role, in organisations that show the programme's real patterns:
 # Nottingham City is in Derbyshire and Nottinghamshire (all delegated), Oxfordshire in
