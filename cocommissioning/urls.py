@@ -14,5 +14,6 @@ urlpatterns = [
     path("healthz", application_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("applications.urls")),
+    path("", include("uptake.urls")),
     path("", include("approvals.urls")),
 ]

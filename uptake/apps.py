@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UptakeConfig(AppConfig):
+    name = "uptake"
+    verbose_name = "National uptake and public register"
