@@ -237,7 +237,9 @@ class ReviewPage:
     history: list[HistoryEntry] = field(default_factory=list)
 
 
-def review_page(user: Any, proposal: Proposal) -> ReviewPage:
+def review_page(user: Any, proposal: Proposal, transitions: list | None = None) -> ReviewPage:
+    """Everything about a proposal's review. `transitions`: its audit rows, oldest first,
+    when the caller has them already (applications.selectors.overview reads them)."""
     from .services import has_conflict
 
     reviews = list(proposal.reviews.select_related("reviewer").order_by("-round"))
@@ -250,7 +252,8 @@ def review_page(user: Any, proposal: Proposal) -> ReviewPage:
         .exclude(kind=ProposalEvent.Kind.REMINDER_SENT)
         .order_by("at", "pk")
     )
-    transitions = list(proposal.transitions.order_by("at", "pk"))
+    if transitions is None:
+        transitions = list(proposal.transitions.order_by("at", "pk"))
     return ReviewPage(
         proposal=proposal,
         reviews=reviews,

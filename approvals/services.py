@@ -101,8 +101,15 @@ def save_review(
 ) -> Review:
     """Save the checklist and notes as a draft; nothing is decided until an action."""
     with transaction.atomic():
-        review = Review.objects.select_for_update().select_related("proposal").get(pk=review.pk)
-        proposal = review.proposal
+        # The proposal first, then the review: the order every decision takes its locks in
+        # (locking both in one join deadlocked against a decision made at the same moment).
+        proposal = (
+            Proposal.objects.select_for_update(of=("self",))
+            .select_related("ccg__area_team")
+            .get(pk=review.proposal_id)
+        )
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        review.proposal = proposal
         _ensure_may_review(proposal, by)
         if expected_version is not None and proposal.version != expected_version:
             raise ProposalChanged(

@@ -35,8 +35,11 @@ def pack_page(request: HttpRequest, pk: int) -> HttpResponse:
         except ProposalError as error:
             messages.error(request, error.message)
         else:
-            if pack.status == SignOffPack.Status.READY:
-                messages.success(request, "The sign-off pack is ready.")
+            messages.success(
+                request,
+                f"You asked for a sign-off pack at {timezone.localtime(pack.requested_at):%H:%M}."
+                " Generating it takes a minute or so for a large agenda.",
+            )
         return redirect("approvals:pack", pk=meeting.pk)
     items = selectors.agenda(meeting)
     packs = selectors.packs_of(meeting)

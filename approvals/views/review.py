@@ -52,8 +52,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 # -- the review page ------------------------------------------------------------------------
 
 
-def _review_context(request: HttpRequest, proposal, page, form=None) -> dict:
-    data = application_selectors.overview(proposal)
+def _review_context(request: HttpRequest, proposal, page, data, form=None) -> dict:
     if form is None and page.may_act and page.open_review is not None:
         form = ReviewForm.for_review(page.open_review, proposal.version)
     problems = services.assurance_problems(page.open_review) if page.open_review is not None else []
@@ -86,7 +85,8 @@ def review(request: HttpRequest, reference: str) -> HttpResponse:
         "Only NHS England reviewers, the committee secretary and the national programme team "
         "see reviews.",
     )
-    page = selectors.review_page(request.user, proposal)
+    data = application_selectors.overview(proposal)
+    page = selectors.review_page(request.user, proposal, transitions=data.history)
     form = None
     if request.method == "POST":
         require(page.may_act, "You cannot review this proposal.")
@@ -116,7 +116,9 @@ def review(request: HttpRequest, reference: str) -> HttpResponse:
             else:
                 messages.success(request, "Your review was saved as a draft.")
                 return redirect(f"{request.path}#checklist")
-    return render(request, "approvals/review.html", _review_context(request, proposal, page, form))
+    return render(
+        request, "approvals/review.html", _review_context(request, proposal, page, data, form)
+    )
 
 
 @login_required
@@ -245,7 +247,12 @@ def decide(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     page = selectors.review_page(request.user, proposal)
     require(page.may_act, "You cannot review this proposal.")
     review_now = page.open_review
-    if proposal.state != ProposalState.UNDER_REVIEW or review_now is None:
+    # A POST goes to the service even so: it compares the version the page showed and says
+    # "changed" to a page that went out of date. A GET of a page with nothing to decide goes
+    # back to the review.
+    if request.method == "GET" and (
+        proposal.state != ProposalState.UNDER_REVIEW or review_now is None
+    ):
         return back_to_review(
             request,
             proposal,
@@ -285,10 +292,14 @@ def decide(request: HttpRequest, reference: str, action: str) -> HttpResponse:
                 return redirect("approvals:review", reference=proposal.reference)
     else:
         initial = {"version": version_from(request, proposal.version)}
-        if action == "request-changes" and review_now.comments:
+        if action == "request-changes" and review_now.comments:  # GET: review_now is set
             initial["text"] = review_now.comments
         form = DecisionForm(initial=initial, **options)
-    problems = services.assurance_problems(review_now) if decision.needs_assurance else []
+    problems = (
+        services.assurance_problems(review_now)
+        if decision.needs_assurance and review_now is not None
+        else []
+    )
     return render(
         request,
         "approvals/decide.html",
