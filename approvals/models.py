@@ -55,12 +55,27 @@ class Review(models.Model):
     )
     started_at = models.DateTimeField(default=timezone.now)
     proposal_version = models.PositiveIntegerField()
-    governance_compliant = models.CharField(max_length=3, choices=Checklist.choices, blank=True)
-    constitution_acceptable = models.CharField(max_length=3, choices=Checklist.choices, blank=True)
-    conflicts_managed = models.CharField(max_length=3, choices=Checklist.choices, blank=True)
-    pooled_budget_compliant = models.CharField(max_length=3, choices=Checklist.choices, blank=True)
+    # The verbose names are what the pages, the pack and the assurance messages call each check.
+    governance_compliant = models.CharField(
+        "governance complies with the framework",
+        max_length=3,
+        choices=Checklist.choices,
+        blank=True,
+    )
+    constitution_acceptable = models.CharField(
+        "constitution amendment acceptable", max_length=3, choices=Checklist.choices, blank=True
+    )
+    conflicts_managed = models.CharField(
+        "conflicts of interest managed", max_length=3, choices=Checklist.choices, blank=True
+    )
+    pooled_budget_compliant = models.CharField(
+        "pooled budget complies with financial instructions",
+        max_length=3,
+        choices=Checklist.choices,
+        blank=True,
+    )
     special_measures_risk_accepted = models.CharField(
-        max_length=3, choices=Checklist.choices, blank=True
+        "special measures risk accepted", max_length=3, choices=Checklist.choices, blank=True
     )
     comments = models.TextField(blank=True, help_text="Shared with the CCG.")
     private_notes = models.TextField(blank=True, help_text="Seen only by NHS England reviewers.")

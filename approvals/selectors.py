@@ -322,13 +322,14 @@ def agenda(meeting: CommitteeMeeting) -> list[AgendaItem]:
 
 
 def awaiting_committee(user: Any, meeting: CommitteeMeeting) -> list[Proposal]:
-    """Proposals the region has recommended (or not), or the committee deferred, that are on
-    no agenda still to be decided: the secretary's list to add from."""
+    """Proposals the region has recommended (or not), or the committee deferred (at another
+    meeting), that are on no agenda still to be decided: the secretary's list to add from."""
     on_an_agenda = AgendaItem.objects.filter(decision="").values("proposal_id")
     return list(
         Proposal.objects.visible_to(user)
         .filter(model=CommissioningModel.DELEGATED, state__in=AWAITING_COMMITTEE_STATES)
         .exclude(pk__in=on_an_agenda)
+        .exclude(pk__in=meeting.items.values("proposal_id"))  # deferred here: a later meeting
         .select_related("ccg__area_team__region", "cycle")
         .order_by("cycle__starts_on", "ccg__name")
     )

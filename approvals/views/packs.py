@@ -37,8 +37,7 @@ def pack_page(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"You asked for a sign-off pack at {timezone.localtime(pack.requested_at):%H:%M}."
-                " Generating it takes a minute or so for a large agenda.",
+                f"You asked for a sign-off pack at {timezone.localtime(pack.requested_at):%H:%M}.",
             )
         return redirect("approvals:pack", pk=meeting.pk)
     items = selectors.agenda(meeting)

@@ -227,7 +227,7 @@ def test_the_checklist_is_saved_as_a_draft(client, world, actors):
     assert review.proposed_conditions == "Publish the register\nReview in a year"
     page = client.get(url)
     assert "Your review was saved as a draft." in banner(page)
-    assert "'constitution acceptable' is answered no." in text(page)
+    assert "'constitution amendment acceptable' is answered no." in text(page)
     # Nothing was decided.
     assert Proposal.objects.get(pk=proposal.pk).state == ProposalState.UNDER_REVIEW
 
@@ -305,10 +305,10 @@ def test_approving_needs_a_complete_checklist(client, world, actors):
     )
     link = reverse("approvals:decide", args=[proposal.reference, "approve"])
     confirm = client.get(link, {"version": proposal.version})
-    assert "Answer 'conflicts managed'." in text(confirm)
+    assert "Answer 'conflicts of interest managed'." in text(confirm)
     assert "Approve proposal" not in text(confirm)  # no button until it is complete
     response = client.post(link, {"version": proposal.version, "text": ""})
-    assert errors(response) == ["Answer 'conflicts managed'."]
+    assert errors(response) == ["Answer 'conflicts of interest managed'."]
     assert Proposal.objects.get(pk=proposal.pk).state == ProposalState.UNDER_REVIEW
 
     save_review(
