@@ -385,3 +385,26 @@ def test_a_decision_from_a_page_that_went_out_of_date_is_refused(client, world, 
         "start_review",
         "request_changes",
     ]
+
+
+def test_the_home_page_links_each_role_to_its_pages(client, actors):
+    queue, meetings = reverse("approvals:queue"), reverse("approvals:meetings")
+    expected = {
+        "lead_ccg_staff": (False, False),
+        "area_team_staff": (False, False),
+        "regional_reviewer": (True, False),
+        "committee_secretary": (False, True),
+        "national_admin": (True, True),
+    }
+    for role, (to_queue, to_meetings) in expected.items():
+        client.force_login(actors[role])
+        body = client.get(reverse("home")).content.decode()
+        assert (f'href="{queue}"' in body, f'href="{meetings}"' in body) == (
+            to_queue,
+            to_meetings,
+        ), role
+    # The CCG's own entry is still there.
+    client.force_login(actors["lead_ccg_staff"])
+    assert (
+        "Go to NHS Nottingham City CCG's proposals" in client.get(reverse("home")).content.decode()
+    )
