@@ -5,7 +5,7 @@ import types
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +26,8 @@ def _stamp_sign_in(sender, request, user, **kwargs) -> None:
 
 class SessionLimitsMiddleware:
     """Signs people out after 30 minutes without a request and 12 hours after signing in,
-    whatever they do in between.
+    whatever they do in between, and ends the session of anyone deactivated on their next
+    request.
 
     The idle limit is also the session cookie's age (SESSION_COOKIE_AGE, renewed on every
     request by SESSION_SAVE_EVERY_REQUEST), and the database session expires with it; this
@@ -51,6 +52,11 @@ class SessionLimitsMiddleware:
                 messages.info(request, "You were signed out to keep your account safe.")
                 return redirect_to_login(request.get_full_path())
             session[LAST_SEEN_AT] = now
+        elif user is not None and SESSION_KEY in request.session:
+            # The session names someone who can no longer sign in (deactivated or deleted;
+            # Django's backend then answers as if nobody were signed in): end it for good.
+            logout(request)
+            messages.info(request, "You were signed out to keep your account safe.")
         return self.get_response(request)
 
 

@@ -22,6 +22,7 @@ from .models import (
 )
 from .models.proposals import ARRANGEMENT_STATES, IN_FLIGHT_STATES
 from .permissions import SYSTEM, SystemActor, is_lead_ccg_or_area_team_staff, is_lead_ccg_staff
+from .transition_log import log_after_commit
 
 Actor = User | SystemActor
 
@@ -37,7 +38,7 @@ def _actor_fields(by: Actor) -> dict[str, Any]:
 
 
 def _record(proposal: Proposal, *, name: str, from_state: str, by: Actor, reason: str) -> None:
-    ProposalTransition.objects.create(
+    row = ProposalTransition.objects.create(
         proposal=proposal,
         name=name,
         from_state=from_state,
@@ -46,6 +47,7 @@ def _record(proposal: Proposal, *, name: str, from_state: str, by: Actor, reason
         proposal_version=proposal.version,
         **_actor_fields(by),
     )
+    log_after_commit([row])
 
 
 def record_event(
@@ -162,7 +164,7 @@ def perform_bulk_transition(
     else:
         Proposal.objects.bulk_update(changed, ["version", *fields])
     actor = _actor_fields(by)
-    ProposalTransition.objects.bulk_create(
+    rows = ProposalTransition.objects.bulk_create(
         ProposalTransition(
             proposal=proposal,
             name=transition,
@@ -175,6 +177,7 @@ def perform_bulk_transition(
         )
         for proposal, from_state in moved
     )
+    log_after_commit(rows)
     return changed
 
 

@@ -61,3 +61,12 @@ def actors(ccg, partner_ccg, foreign_ccg, area_team, region, other_region):
         "committee_secretary": factories.secretary(),
         "national_admin": factories.national_admin(),
     }
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (sign-in failure counts live there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -21,6 +21,18 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
+# Shared by every web process, so sign-in limits hold across them (applications.sign_in).
+# Short timeouts: if Redis is down, sign-in is not held up (the limiter lets it through and
+# logs an error).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("DJANGO_CACHE_URL", "redis://127.0.0.1:6379/1"),
+        "KEY_PREFIX": "cocommissioning",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
