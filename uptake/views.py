@@ -206,16 +206,24 @@ def region(request: HttpRequest, cycle: str, code: str) -> HttpResponse:
     return render(request, "uptake/region.html", context)
 
 
+def _sees_every_proposal_of(user: Any, ccg: CCG) -> bool:
+    if user.role == Role.NATIONAL_ADMIN:
+        return True
+    return user.role == Role.REGIONAL_REVIEWER and user.region_id == ccg.area_team.region_id
+
+
 def _ccg_rows(request: HttpRequest, current: Cycle, ccgs) -> list[dict[str, Any]]:
     """Each CCG with its position; the proposal behind it only if the person may see it.
     Three queries whatever the number of CCGs."""
     rows = list(
-        ccgs.annotate(
+        ccgs.select_related("area_team")
+        .annotate(
             category=category_in(current),
             position_state=state_in(current),
             position_id=position_id_in(current),
             arrangement_id=arrangement_id(),
-        ).order_by("name")
+        )
+        .order_by("name")
     )
     visible = {
         p.pk: p
@@ -239,7 +247,10 @@ def _ccg_rows(request: HttpRequest, current: Cycle, ccgs) -> list[dict[str, Any]
         result.append(
             {
                 "ccg": ccg,
-                "visible": proposal is not None or ccg.position_id is None,
+                # "Not yet decided" says a CCG has no proposal at all, so it is shown only
+                # to people who would see any proposal the CCG had.
+                "visible": proposal is not None
+                or (ccg.position_id is None and _sees_every_proposal_of(request.user, ccg)),
                 "category": Category(ccg.category),
                 "state": ccg.position_state,
                 "state_label": state_label(ccg.position_state),

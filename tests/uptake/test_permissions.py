@@ -129,6 +129,9 @@ def test_a_reviewer_drills_down_only_within_their_region(client, drilled, world)
         assert client.get(link).status_code == 404
     # The counts stay visible: management information for all of NHS England.
     assert 'data-state="draft"' in midlands
+    # Not even that a CCG has no proposal: "not yet decided" would tell the others apart.
+    assert "Not yet decided</td>" not in midlands
+    assert "Not yet decided</td>" in team_page(client, "Q44")  # their own region
 
 
 def test_the_committee_secretary_sees_recommended_delegated_proposals_only(client, drilled, world):

@@ -40,6 +40,9 @@ def pages() -> dict[str, str]:
         "dashboard": reverse("uptake:dashboard", args=["2015-16"]),
         "region": reverse("uptake:region", args=["2015-16", ccg.area_team.region.code]),
         "area team": reverse("uptake:area_team", args=["2015-16", ccg.area_team.code]),
+        "area team, as a reviewer": reverse(
+            "uptake:area_team", args=["2015-16", ccg.area_team.code]
+        ),
         "CCG": reverse("uptake:ccg", args=["2015-16", ccg.ods_code]),
         "register": reverse("uptake:register"),
         "register CSV": reverse("uptake:register_csv"),
@@ -47,11 +50,13 @@ def pages() -> dict[str, str]:
     }
 
 
-def measure(client, national) -> dict[str, int]:
+def measure(client, national, reviewer) -> dict[str, int]:
     counts = {}
     for name, url in pages().items():
         client.logout()
-        if not name.startswith("register"):
+        if name.endswith("reviewer"):
+            client.force_login(reviewer)
+        elif not name.startswith("register"):
             client.force_login(national)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)
@@ -62,12 +67,13 @@ def measure(client, national) -> dict[str, int]:
 
 def test_queries_do_not_grow_with_ten_times_the_data(client, people, cycles, national):
     add_unit(people, cycles)
-    small = measure(client, national)
+    reviewer = factories.reviewer(factories.RegionFactory(code="Y57", name="South of England"))
+    small = measure(client, national, reviewer)
     proposals, ccgs = Proposal.objects.count(), CCG.objects.count()
     for _ in range(9):
         add_unit(people, cycles)
     assert Proposal.objects.count() == 10 * proposals and CCG.objects.count() == 10 * ccgs
-    large = measure(client, national)
+    large = measure(client, national, reviewer)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "uptake-queries.json").write_text(
         json.dumps({"ccgs": [ccgs, 10 * ccgs], "1x": small, "10x": large}, indent=2)
