@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     db = connection.settings_dict
+    # Only what a deployment sets: nothing DJANGO_* of the test run (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE, which the deployment checks rightly refuse).
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
         "DJANGO_SETTINGS_MODULE": "cocommissioning.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "testserver,co-commissioning.england.nhs.uk",
@@ -31,7 +33,6 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
         "DJANGO_CACHE_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15"),
     }
-    env.pop("DJANGO_DEBUG", None)
     env.update(overrides)
     return env
 
