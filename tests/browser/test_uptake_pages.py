@@ -1,13 +1,12 @@
 """The dashboard, its drill-down and the register in Chromium with axe-core: no serious or
 critical violations, and the heat map and chart say in text what their colours show. Uses
-the browser tests' fixtures (tests/browser/conftest.py)."""
+the browser tests' fixtures (tests/browser/conftest.py): one Chromium for the session."""
 
 import pytest
 from django.urls import reverse
 
 from applications.models import ProposalState as S
 from tests import factories
-from tests.browser.conftest import axe_report, browser, journey  # noqa: F401 - fixtures
 from tests.uptake.helpers import People, drive, make_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,7 +43,7 @@ def check_heat_map_text(page) -> None:
     assert page.locator("#clustering-summary").inner_text().strip()
 
 
-def test_the_register_has_no_serious_accessibility_problems(journey, data):  # noqa: F811
+def test_the_register_has_no_serious_accessibility_problems(journey, data):
     journey.goto(reverse("uptake:register"))
     journey.check("uptake-register", screenshot=True)
     page = journey.page
@@ -58,7 +57,7 @@ def test_the_register_has_no_serious_accessibility_problems(journey, data):  # n
 
 
 def test_the_dashboard_and_drill_down_have_no_serious_accessibility_problems(
-    journey,  # noqa: F811
+    journey,
     data,
 ):
     journey.sign_in("national.uptake")
@@ -85,7 +84,7 @@ def test_the_dashboard_and_drill_down_have_no_serious_accessibility_problems(
     journey.check("uptake-dashboard-next-year")
 
 
-def test_a_reviewer_sees_hidden_rows_accessibly(journey, data):  # noqa: F811
+def test_a_reviewer_sees_hidden_rows_accessibly(journey, data):
     journey.sign_in("reviewer.uptake")  # Midlands
     journey.goto(reverse("uptake:area_team", args=["2015-16", "Q46"]))
     journey.check("uptake-area-team-other-region")
