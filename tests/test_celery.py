@@ -136,19 +136,21 @@ def test_a_worker_runs_the_sweep_and_lapses_exactly_the_overdue_drafts(worker, a
 
 @contextmanager
 def broker(url: str, eager: bool):
-    """Point the web process's Celery at another broker, as a Redis outage would."""
-    saved = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    """Point the web process's Celery at another broker, as a Redis outage would. The write
+    URL is set too: Celery prefers it, and takes it from CELERY_BROKER_URL when that is set."""
+    names = ("broker_url", "broker_write_url", "task_always_eager")
+    saved = {name: celery_app.conf[name] for name in names}
 
     def reset_pools():
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = url, eager
+    celery_app.conf.update(broker_url=url, broker_write_url=url, task_always_eager=eager)
     reset_pools()
     try:
         yield
     finally:
-        celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
+        celery_app.conf.update(saved)
         reset_pools()
 
 
