@@ -181,11 +181,16 @@ def perform_bulk_transition(
     return changed
 
 
+def require_text(value: str, what: str) -> str:
+    """The trimmed text, or a domain error asking the person to enter it."""
+    value = (value or "").strip()
+    if not value:
+        raise InvalidProposal(f"Enter {what}.")
+    return value
+
+
 def _require_reason(reason: str, what: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidProposal(f"Enter the reason for {what}.")
-    return reason
+    return require_text(reason, f"the reason for {what}")
 
 
 # -- creating and editing ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from applications.models import Cycle, Proposal, ProposalCondition, ProposalEven
 from applications.models.proposals import AWAITING_COMMITTEE_STATES
 from applications.outbox import enqueue_task
 from applications.permissions import is_committee_secretary, is_regional_reviewer
-from applications.services import perform_transition, record_event
+from applications.services import perform_transition, record_event, require_text
 
 from .models import (
     AgendaItem,
@@ -26,14 +26,6 @@ from .models import (
     Review,
     SignOffPack,
 )
-
-
-def _text(value: str, what: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InvalidProposal(f"Enter {what}.")
-    return value
-
 
 # -- conflicts of interest ----------------------------------------------------------------
 
@@ -58,7 +50,7 @@ def _ensure_may_review(proposal: Proposal, by: User) -> None:
 def declare_conflict(*, reviewer: User, ccg, description: str) -> ConflictOfInterest:
     if reviewer.role != Role.REGIONAL_REVIEWER:
         raise InvalidProposal("Only regional reviewers declare interests here.")
-    description = _text(description, "the interest")
+    description = require_text(description, "the interest")
     try:
         with transaction.atomic():
             return ConflictOfInterest.objects.create(
@@ -199,7 +191,7 @@ def _decide(
 def request_changes(
     *, proposal: Proposal, by: User, comments: str, expected_version: int | None = None
 ) -> Proposal:
-    comments = _text(comments, "the changes you are asking the CCG to make")
+    comments = require_text(comments, "the changes you are asking the CCG to make")
     with transaction.atomic():
         decided = _decide(
             proposal=proposal,
@@ -236,7 +228,7 @@ def not_approve_proposal(
         proposal=proposal,
         by=by,
         transition="not_approve",
-        reason=_text(reason, "the reason the proposal is not approved"),
+        reason=require_text(reason, "the reason the proposal is not approved"),
         needs_assurance=False,
         expected_version=expected_version,
     )
@@ -254,7 +246,9 @@ def recommend_to_committee(
         proposal=proposal,
         by=by,
         transition="recommend" if recommend else "not_recommend",
-        reason=comments.strip() if recommend else _text(comments, "why you do not recommend it"),
+        reason=comments.strip()
+        if recommend
+        else require_text(comments, "why you do not recommend it"),
         needs_assurance=recommend,
         expected_version=expected_version,
     )
@@ -465,7 +459,7 @@ def record_condition_met(*, condition: ProposalCondition, by: User, note: str) -
             raise InvalidProposal("This condition is already recorded as met.")
         locked.met_at = timezone.now()
         locked.met_by = by
-        locked.met_note = _text(note, "how the condition was met")
+        locked.met_note = require_text(note, "how the condition was met")
         locked.save()
         Proposal.objects.filter(pk=locked.proposal_id).update(version=locked.proposal.version + 1)
         record_event(
