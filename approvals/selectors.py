@@ -4,7 +4,7 @@ exist); lists fetch what they show in a fixed number of queries."""
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Prefetch
 from django.http import Http404
@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from applications.models import (
     CommissioningModel,
+    Cycle,
     DeadlineEvent,
     Proposal,
     ProposalCondition,
@@ -141,17 +142,32 @@ class QueueRow:
     action: str  # "start", "continue" or ""
 
 
-def queue(user: Any, filters: dict[str, Any]) -> list[QueueRow]:
+QUEUE_PAGE_SIZE = 50
+
+
+class _Ordering(NamedTuple):
+    """What relevant_deadline reads of a proposal, without building a model instance for
+    each of thousands of rows."""
+
+    state: str
+    model: str
+    cycle: Any
+
+
+@dataclass
+class Queue:
+    rows: list[QueueRow]
+    total: int
+    number: int  # the page shown (1-based), after clamping to the pages there are
+
+
+def queue(user: Any, filters: dict[str, Any], page: int = 1) -> Queue:
     """The region's proposals for a reviewer (everything for the national team), filtered,
-    things to do first, then by the nearest deadline."""
-    proposals = (
-        Proposal.objects.visible_to(user)
-        .select_related("ccg__area_team", "cycle")
-        .prefetch_related(
-            "cycle__deadlines",
-            Prefetch("partner_links", queryset=ProposalPartner.objects.select_related("ccg")),
-        )
-    )
+    things to do first, then by the nearest deadline; one page of them. The order needs each
+    proposal's relevant deadline, so it is worked out from a narrow list of every matching
+    proposal (one query), and only the page's proposals are read in full: a fixed number of
+    queries, and rendering that does not grow with years of history."""
+    proposals = Proposal.objects.visible_to(user)
     if filters.get("cycle"):
         proposals = proposals.filter(cycle_id=filters["cycle"])
     if filters.get("model"):
@@ -162,10 +178,39 @@ def queue(user: Any, filters: dict[str, Any]) -> list[QueueRow]:
         proposals = proposals.filter(ccg__area_team_id=filters["area_team"])
     if filters.get("region"):
         proposals = proposals.filter(ccg__area_team__region_id=filters["region"])
-    conflicts = standing_conflicts(user)
+    cycles = {
+        c.pk: c
+        for c in Cycle.objects.filter(pk__in=proposals.values("cycle_id")).prefetch_related(
+            "deadlines"
+        )
+    }
     now = timezone.now()
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    order = []
+    for pk, state, model, cycle_id, ccg_name, reference in proposals.values_list(
+        "pk", "state", "model", "cycle_id", "ccg__name", "reference"
+    ).order_by():
+        due = relevant_deadline(_Ordering(state, model, cycles[cycle_id]), now)
+        order.append(
+            ((ACTIVE_FIRST.get(state, 9), due.due_at if due else far, ccg_name, reference), pk)
+        )
+    order.sort()
+    pages = max((len(order) + QUEUE_PAGE_SIZE - 1) // QUEUE_PAGE_SIZE, 1)
+    number = min(max(page, 1), pages)
+    shown = [pk for _, pk in order[(number - 1) * QUEUE_PAGE_SIZE : number * QUEUE_PAGE_SIZE]]
+    found = {
+        p.pk: p
+        for p in Proposal.objects.filter(pk__in=shown)
+        .select_related("ccg__area_team")
+        .prefetch_related(
+            Prefetch("partner_links", queryset=ProposalPartner.objects.select_related("ccg"))
+        )
+    }
+    conflicts = standing_conflicts(user)
     rows = []
-    for proposal in proposals:
+    for pk in shown:
+        proposal = found[pk]
+        proposal.cycle = cycles[proposal.cycle_id]  # deadlines already prefetched
         partners = list(proposal.partner_links.all())
         conflicted = bool(conflicts & {proposal.ccg_id, *(p.ccg_id for p in partners)})
         action = ""
@@ -177,16 +222,7 @@ def queue(user: Any, filters: dict[str, Any]) -> list[QueueRow]:
         rows.append(
             QueueRow(proposal, partners, relevant_deadline(proposal, now), conflicted, action)
         )
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    rows.sort(
-        key=lambda r: (
-            ACTIVE_FIRST.get(r.proposal.state, 9),
-            r.due.due_at if r.due else far,
-            r.proposal.ccg.name,
-            r.proposal.reference,
-        )
-    )
-    return rows
+    return Queue(rows=rows, total=len(order), number=number)
 
 
 # -- one proposal's review ------------------------------------------------------------------

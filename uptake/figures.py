@@ -1,8 +1,9 @@
-"""The figures of the national uptake dashboard. Each function runs a fixed number of
-aggregate queries (COUNT, SUM, AVG with GROUP BY) over the CCGs annotated with their
-position (uptake.positions): nothing here loops over CCGs or proposals in Python, so the
-number of queries is the same for 10 CCGs or 10,000. Python only turns the aggregates into
-rows, percentages and colour bands for the templates."""
+"""The figures of the national uptake dashboard. A census reads the CCGs of a scope once,
+with each CCG's position and arrangement (uptake.positions: two queries over the proposals
+and their partners), and every figure is counted, summed and averaged over it: five queries
+for a whole page, the same for 10 CCGs or 10,000, and work that grows with the rows read,
+never with CCGs times proposals. Averages follow SQL's AVG: CCGs without a value (IMD) are
+left out, never counted as 0."""
 
 import datetime as dt
 from collections import defaultdict
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -27,11 +28,12 @@ from .positions import (
     STATE_ORDER,
     Category,
     Stage,
-    arrangement_model,
-    category_in,
-    stage_in,
-    state_in,
+    category_of,
+    highest_arrangements,
+    positions_in,
+    stage_of,
     state_label,
+    state_of,
 )
 
 CATEGORY_ORDER = list(Category)
@@ -48,15 +50,6 @@ ARRANGEMENT_LABELS = {
     Category.NONE: "No arrangement agreed",
 }
 STAGE_ORDER = list(Stage)
-
-# Sums, counts and averages over CCGs, computed by the database for each group.
-AGGREGATES = {
-    "ccgs": Count("pk"),
-    "population": Sum("registered_population"),
-    "average_population": Avg("registered_population"),
-    "average_imd": Avg("imd2015_score"),  # SQL AVG leaves out CCGs without a score
-    "with_imd": Count("imd2015_score"),  # how many CCGs the average is over
-}
 
 
 def percent(part: int | None, whole: int | None) -> int | None:
@@ -104,15 +97,17 @@ class Totals:
     with_imd: int = 0
 
     @classmethod
-    def from_row(cls, row: dict[str, Any] | None) -> "Totals":
-        if not row:
+    def of(cls, rows: "list[CensusRow]") -> "Totals":
+        if not rows:
             return cls()
+        population = sum(row.population for row in rows)
+        scores = [row.imd for row in rows if row.imd is not None]
         return cls(
-            ccgs=row["ccgs"] or 0,
-            population=row["population"] or 0,
-            average_population=row["average_population"],
-            average_imd=row["average_imd"],
-            with_imd=row["with_imd"] or 0,
+            ccgs=len(rows),
+            population=population,
+            average_population=Decimal(population) / len(rows),
+            average_imd=sum(scores, Decimal(0)) / len(scores) if scores else None,
+            with_imd=len(scores),
         )
 
     @property
@@ -199,39 +194,86 @@ class Group:
         return max(lines, key=lambda line: line.ccgs, default=None)
 
 
-def _grouped(queryset: QuerySet, keys: list[str], **extra) -> list[dict[str, Any]]:
-    return list(queryset.values(*keys).annotate(**AGGREGATES, **extra).order_by(*keys))
+@dataclass(frozen=True)
+class CensusRow:
+    """One CCG of a scope, where it stands in the cycle."""
+
+    pk: int
+    population: int
+    imd: Decimal | None
+    region_code: str
+    region_name: str
+    area_team_code: str
+    area_team_name: str
+    category: str
+    state: str
+    stage: str
+    arrangement: str  # the model of its highest arrangement agreed by the cycle, or "none"
 
 
-def _with_categories(ccgs: QuerySet, cycle: Cycle) -> QuerySet:
-    return ccgs.annotate(category=category_in(cycle)).alias(stage=stage_in(cycle))
+def census(cycle: Cycle, ccgs: QuerySet) -> list[CensusRow]:
+    """These CCGs with their positions and arrangements: five queries."""
+    position = positions_in(cycle, ccgs)
+    arrangement = highest_arrangements(cycle, ccgs)
+    rows = []
+    for values in ccgs.values(
+        "pk",
+        "registered_population",
+        "imd2015_score",
+        "area_team__region__code",
+        "area_team__region__name",
+        "area_team__code",
+        "area_team__name",
+    ).order_by():
+        pk = values["pk"]
+        state = state_of(position.get(pk))
+        agreed = arrangement.get(pk)
+        rows.append(
+            CensusRow(
+                pk=pk,
+                population=values["registered_population"],
+                imd=values["imd2015_score"],
+                region_code=values["area_team__region__code"],
+                region_name=values["area_team__region__name"],
+                area_team_code=values["area_team__code"],
+                area_team_name=values["area_team__name"],
+                category=category_of(position.get(pk)),
+                state=state,
+                stage=stage_of(state),
+                arrangement=agreed.model if agreed else Category.NONE.value,
+            )
+        )
+    return rows
 
 
-AGREED_OR_LIVE = {
-    "agreed": Count("pk", filter=Q(stage__in=[Stage.AGREED, Stage.LIVE])),
-    "live": Count("pk", filter=Q(stage=Stage.LIVE)),
-}
+def _by(rows: list[CensusRow], key) -> dict[Any, list[CensusRow]]:
+    grouped: dict[Any, list[CensusRow]] = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped
 
 
-def _category_lines(rows: list[dict], of: Totals, key: str = "category") -> list[Line]:
-    found = {row[key]: row for row in rows}
+def _category_lines(rows: list[CensusRow], of: Totals) -> list[Line]:
+    found = _by(rows, lambda row: row.category)
     return [
         Line(
             key=category.value,
             label=category.label,
-            totals=Totals.from_row(found.get(category.value)),
+            totals=Totals.of(found.get(category.value, [])),
             of=of,
-            agreed=(found.get(category.value) or {}).get("agreed", 0),
-            live=(found.get(category.value) or {}).get("live", 0),
+            agreed=sum(
+                row.stage in (Stage.AGREED, Stage.LIVE) for row in found.get(category.value, [])
+            ),
+            live=sum(row.stage == Stage.LIVE for row in found.get(category.value, [])),
         )
         for category in CATEGORY_ORDER
     ]
 
 
-def _stage_lines(rows: list[dict], of: Totals) -> list[Line]:
-    found = {row["stage"]: row for row in rows}
+def _stage_lines(rows: list[CensusRow], of: Totals) -> list[Line]:
+    found = _by(rows, lambda row: row.stage)
     return [
-        Line(key=stage.value, label=stage.label, totals=Totals.from_row(found.get(stage)), of=of)
+        Line(key=stage.value, label=stage.label, totals=Totals.of(found.get(stage, [])), of=of)
         for stage in STAGE_ORDER
     ]
 
@@ -259,75 +301,63 @@ class Summary:
         return {line.key: line for line in self.states}
 
 
-def summary(cycle: Cycle, ccgs: QuerySet) -> Summary:
-    """Four queries: totals; by model; by state; by arrangement agreed or live."""
-    totals = Totals.from_row(ccgs.aggregate(**AGGREGATES))
-    by_category = _grouped(_with_categories(ccgs, cycle), ["category"], **AGREED_OR_LIVE)
-    by_state = _grouped(ccgs.annotate(position_state=state_in(cycle)), ["position_state"])
-    found = {row["position_state"]: row for row in by_state}
-    states = [
-        Line(
-            key=state, label=state_label(state), totals=Totals.from_row(found.get(state)), of=totals
-        )
-        for state in STATE_ORDER
-    ]
-    by_arrangement = _grouped(ccgs.annotate(arrangement=arrangement_model(cycle)), ["arrangement"])
-    found = {row["arrangement"]: row for row in by_arrangement}
-    arrangements = [
-        Line(
-            key=category.value,
-            label=ARRANGEMENT_LABELS[category],
-            totals=Totals.from_row(found.get(category.value)),
-            of=totals,
-        )
-        for category in ARRANGEMENT_ORDER
-    ]
+def summary(cycle: Cycle, ccgs: QuerySet | None = None, *, rows=None) -> Summary:
+    """By model, by state and by arrangement agreed or live, over a census (``rows``) or
+    over these CCGs."""
+    rows = census(cycle, ccgs) if rows is None else rows
+    totals = Totals.of(rows)
+    by_state = _by(rows, lambda row: row.state)
+    by_arrangement = _by(rows, lambda row: row.arrangement)
     return Summary(
         cycle=cycle,
         totals=totals,
-        categories=_category_lines(by_category, totals),
-        states=states,
-        arrangements=arrangements,
+        categories=_category_lines(rows, totals),
+        states=[
+            Line(
+                key=state,
+                label=state_label(state),
+                totals=Totals.of(by_state.get(state, [])),
+                of=totals,
+            )
+            for state in STATE_ORDER
+        ],
+        arrangements=[
+            Line(
+                key=category.value,
+                label=ARRANGEMENT_LABELS[category],
+                totals=Totals.of(by_arrangement.get(category.value, [])),
+                of=totals,
+            )
+            for category in ARRANGEMENT_ORDER
+        ],
     )
 
 
-CHILD_KEYS = {
-    "region": ["area_team__region__code", "area_team__region__name"],
-    "area_team": [
-        "area_team__region__code",
-        "area_team__region__name",
-        "area_team__code",
-        "area_team__name",
-    ],
-}
-
-
-def groups(cycle: Cycle, ccgs: QuerySet, level: str) -> list[Group]:
-    """The regions or area teams of these CCGs, each counted by model and by stage.
-    Three queries whatever the number of groups."""
-    keys = CHILD_KEYS[level]
-    totals = _grouped(ccgs, keys)
-    by_category = _grouped(_with_categories(ccgs, cycle), [*keys, "category"], **AGREED_OR_LIVE)
-    by_stage = _grouped(ccgs.annotate(stage=stage_in(cycle)), [*keys, "stage"])
-    categories: dict[tuple, list[dict]] = defaultdict(list)
-    for row in by_category:
-        categories[tuple(row[k] for k in keys)].append(row)
-    stages: dict[tuple, list[dict]] = defaultdict(list)
-    for row in by_stage:
-        stages[tuple(row[k] for k in keys)].append(row)
+def groups(cycle: Cycle, ccgs: QuerySet | None, level: str, *, rows=None) -> list[Group]:
+    """The regions or area teams of these CCGs (or of a census), each counted by model and
+    by stage."""
+    rows = census(cycle, ccgs) if rows is None else rows
+    if level == "region":
+        key = lambda row: (row.region_code, row.region_name, row.region_code, row.region_name)  # noqa: E731
+    else:
+        key = lambda row: (  # noqa: E731
+            row.region_code,
+            row.region_name,
+            row.area_team_code,
+            row.area_team_name,
+        )
     result = []
-    for row in totals:
-        key = tuple(row[k] for k in keys)
-        group_totals = Totals.from_row(row)
+    for (region_code, region_name, code, name), members in _by(rows, key).items():
+        group_totals = Totals.of(members)
         result.append(
             Group(
-                code=row[keys[-2]],
-                name=row[keys[-1]],
-                region_code=row["area_team__region__code"],
-                region_name=row["area_team__region__name"],
+                code=code,
+                name=name,
+                region_code=region_code,
+                region_name=region_name,
                 totals=group_totals,
-                categories=_category_lines(categories[key], group_totals),
-                stages=_stage_lines(stages[key], group_totals),
+                categories=_category_lines(members, group_totals),
+                stages=_stage_lines(members, group_totals),
             )
         )
     return sorted(result, key=lambda g: (g.region_name, g.name))

@@ -17,23 +17,19 @@ Position in a cycle (see docs/uptake.md):
 
 Current arrangement (the register): the highest-level agreed or live arrangement, exactly
 as `applications.services.current_arrangement` chooses a lead CCG's.
+
+Both are worked out in Python from two queries that read each proposal and each partner
+once (`positions_in`, `highest_arrangements`): the rules pick one proposal per CCG by an ordering,
+which as correlated SQL subqueries cost CCGs x proposals (seconds at 211 CCGs and three
+years; ADR 0006).
 """
 
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
 from django.db import models
-from django.db.models import (
-    Case,
-    CharField,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
 from applications.models import CommissioningModel, Cycle, Proposal, ProposalPartner, ProposalState
 from applications.models.proposals import ARRANGEMENT_STATES, IN_FLIGHT_STATES
@@ -111,94 +107,110 @@ def stage_of(state: str) -> str:
     return Stage.NO_PROPOSAL
 
 
-LEVEL = Case(
-    When(model=M.DELEGATED, then=Value(3)),
-    When(model=M.JOINT, then=Value(2)),
-    default=Value(1),
-    output_field=IntegerField(),
-)
+LEVELS = {M.DELEGATED: 3, M.JOINT: 2, M.GREATER_INVOLVEMENT: 1}
 
 
-def _involving_outer_ccg() -> Q:
-    """Proposals the CCG of the enclosing query leads or is a partner in."""
-    as_partner = ProposalPartner.objects.filter(
-        proposal_id=OuterRef("pk"), ccg_id=OuterRef(OuterRef("pk"))
+@dataclass(frozen=True)
+class Candidate:
+    """A proposal as the position and arrangement rules see it."""
+
+    pk: int
+    cycle_id: int
+    model: str
+    state: str
+    starts_on: dt.date
+    created_at: dt.datetime
+
+    @property
+    def level(self) -> int:
+        return LEVELS.get(self.model, 1)
+
+    @property
+    def in_play(self) -> int:
+        return 1 if self.state in IN_PLAY_STATES else 0
+
+    @property
+    def category(self) -> str:
+        return self.model if self.state in IN_PLAY_STATES else Category.NONE.value
+
+    @property
+    def stage(self) -> str:
+        return stage_of(self.state)
+
+
+def _involving(ccgs: QuerySet | None) -> Q:
+    """Proposals these CCGs lead or are partners in (every proposal for None)."""
+    if ccgs is None:
+        return Q()
+    ids = ccgs.values("pk")
+    as_partner = ProposalPartner.objects.filter(ccg_id__in=ids).values("proposal_id")
+    return Q(ccg_id__in=ids) | Q(pk__in=as_partner)
+
+
+def _by_ccg(proposals: QuerySet) -> dict[int, list[Candidate]]:
+    """Each CCG's candidates among these proposals, as lead or as partner: two queries, one
+    row per proposal and one per partner, so the work grows with the proposals, never with
+    CCGs times proposals."""
+    found: dict[int, list[Candidate]] = defaultdict(list)
+    leads: dict[int, Candidate] = {}
+    for pk, ccg_id, cycle_id, model, state, starts_on, created_at in proposals.values_list(
+        "pk", "ccg_id", "cycle_id", "model", "state", "cycle__starts_on", "created_at"
+    ).order_by():
+        candidate = Candidate(pk, cycle_id, model, state, starts_on, created_at)
+        leads[pk] = candidate
+        found[ccg_id].append(candidate)
+    partners = ProposalPartner.objects.filter(proposal_id__in=proposals.values("pk")).values_list(
+        "proposal_id", "ccg_id"
     )
-    return Q(ccg_id=OuterRef("pk")) | Q(Exists(as_partner))
+    for proposal_id, ccg_id in partners.order_by():
+        if proposal_id in leads:
+            found[ccg_id].append(leads[proposal_id])
+    return found
 
 
-def position_candidates(cycle: Cycle) -> QuerySet:
-    """The outer CCG's proposals that can be its position in the cycle, best first."""
+def _position_key(candidate: Candidate) -> tuple:
     return (
-        Proposal.objects.filter(_involving_outer_ccg())
-        .filter(
-            Q(cycle_id=cycle.pk)
-            | Q(cycle__starts_on__lt=cycle.starts_on, state__in=ARRANGEMENT_STATES)
-        )
-        .annotate(
-            in_play=Case(
-                When(state__in=IN_PLAY_STATES, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-            level=LEVEL,
-        )
-        .order_by("-in_play", "-level", "-cycle__starts_on", "-created_at", "-pk")
+        candidate.in_play,
+        candidate.level,
+        candidate.starts_on,
+        candidate.created_at,
+        candidate.pk,
     )
 
 
-def _first(candidates: QuerySet, expression, default: str) -> Coalesce:
-    value = Subquery(candidates.annotate(value=expression).values("value")[:1])
-    return Coalesce(value, Value(default), output_field=CharField())
-
-
-def category_in(cycle: Cycle) -> Coalesce:
-    """The CCG's Category in the cycle, as an expression on a CCG queryset."""
-    return _first(
-        position_candidates(cycle),
-        Case(
-            When(state__in=IN_PLAY_STATES, then=F("model")),
-            default=Value(Category.NONE.value),
-            output_field=CharField(),
-        ),
-        Category.NOT_DECIDED,
+def positions_in(cycle: Cycle, ccgs: QuerySet | None = None) -> dict[int, Candidate]:
+    """Each CCG's position in the cycle (by CCG id; a CCG with no candidate is missing:
+    it has not yet decided). ``ccgs`` limits the work to those CCGs."""
+    proposals = Proposal.objects.filter(_involving(ccgs)).filter(
+        Q(cycle_id=cycle.pk) | Q(cycle__starts_on__lt=cycle.starts_on, state__in=ARRANGEMENT_STATES)
     )
+    return {
+        ccg_id: max(candidates, key=_position_key)
+        for ccg_id, candidates in _by_ccg(proposals).items()
+    }
 
 
-def state_in(cycle: Cycle) -> Coalesce:
-    """The state of the proposal that is the CCG's position, or 'no_proposal'."""
-    return _first(position_candidates(cycle), F("state"), NO_PROPOSAL)
+def _arrangement_key(candidate: Candidate) -> tuple:
+    return (candidate.level, candidate.created_at, candidate.pk)
 
 
-def _stage_case() -> Case:
-    return Case(
-        *[
-            When(state__in=states, then=Value(stage.value))
-            for stage, states in STAGE_STATES.items()
-        ],
-        output_field=CharField(),
-    )
-
-
-def stage_in(cycle: Cycle) -> Coalesce:
-    return _first(position_candidates(cycle), _stage_case(), Stage.NO_PROPOSAL)
-
-
-def position_id_in(cycle: Cycle) -> Subquery:
-    return Subquery(position_candidates(cycle).values("pk")[:1])
-
-
-def arrangement_candidates(until: Cycle | None = None) -> QuerySet:
-    """The outer CCG's agreed or live arrangements, highest level first (then newest)."""
-    candidates = Proposal.objects.filter(_involving_outer_ccg(), state__in=ARRANGEMENT_STATES)
+def highest_arrangements(
+    until: Cycle | None = None, ccgs: QuerySet | None = None
+) -> dict[int, Candidate]:
+    """Each CCG's highest agreed or live arrangement (in cycles up to ``until``), by CCG
+    id; a CCG with none is missing."""
+    proposals = Proposal.objects.filter(_involving(ccgs), state__in=ARRANGEMENT_STATES)
     if until is not None:
-        candidates = candidates.filter(cycle__starts_on__lte=until.starts_on)
-    return candidates.annotate(level=LEVEL).order_by("-level", "-created_at", "-pk")
+        proposals = proposals.filter(cycle__starts_on__lte=until.starts_on)
+    return {
+        ccg_id: max(candidates, key=_arrangement_key)
+        for ccg_id, candidates in _by_ccg(proposals).items()
+    }
 
 
-def arrangement_id(until: Cycle | None = None) -> Subquery:
-    return Subquery(arrangement_candidates(until).values("pk")[:1])
+def category_of(position: Candidate | None) -> str:
+    return position.category if position is not None else Category.NOT_DECIDED.value
 
 
-def arrangement_model(until: Cycle | None = None) -> Coalesce:
-    return _first(arrangement_candidates(until), F("model"), Category.NONE)
+def state_of(position: Candidate | None) -> str:
+    return position.state if position is not None else NO_PROPOSAL

@@ -13,7 +13,7 @@ from django.utils import timezone
 from applications.models import CCG, AreaTeam, CommissioningModel, Proposal, ProposalState
 from applications.models.proposals import ARRANGEMENT_STATES
 
-from .positions import arrangement_id
+from .positions import highest_arrangements
 
 # (name, description): the CSV header, the JSON keys, and docs/register.md, in this order.
 FIELDS = [
@@ -115,8 +115,13 @@ class Register:
 
 
 def build(filters: Filters) -> Register:
-    """The register's rows: two queries whatever the number of CCGs."""
-    ccgs = list(_ccgs(filters).annotate(arrangement_id=arrangement_id()))
+    """The register's rows: four queries whatever the number of CCGs."""
+    scope = _ccgs(filters)
+    current = highest_arrangements(ccgs=scope if filters.region or filters.area_team else None)
+    ccgs = list(scope)
+    for ccg in ccgs:
+        found = current.get(ccg.pk)
+        ccg.arrangement_id = found.pk if found else None
     ids = {ccg.arrangement_id for ccg in ccgs if ccg.arrangement_id}
     arrangements = {
         proposal.pk: proposal

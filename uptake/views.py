@@ -39,20 +39,24 @@ from applications.models import (
     Role,
 )
 from applications.models.proposals import ARRANGEMENT_STATES
+from applications.pagination import page_number, paginate
 
 from . import charts, figures
 from . import register as public
 from .positions import (
     Category,
-    arrangement_id,
-    category_in,
-    position_id_in,
-    state_in,
+    category_of,
+    highest_arrangements,
+    positions_in,
     state_label,
+    state_of,
 )
 
 DASHBOARD_ROLES = (Role.NATIONAL_ADMIN, Role.REGIONAL_REVIEWER, Role.COMMITTEE_SECRETARY)
 REGISTER_MAX_AGE = 300  # seconds a browser or shared cache may keep the public register
+# Rows on one page of the register (the 211 CCGs of 2014/15 fit on one; CSV and JSON give
+# every row).
+REGISTER_PAGE_SIZE = 250
 
 
 def may_see_dashboard(user: Any) -> bool:
@@ -170,14 +174,14 @@ def dashboard(request: HttpRequest, cycle: str) -> HttpResponse:
     _require_dashboard(request)
     cycles = _cycles()
     current = _cycle(cycles, cycle)
-    ccgs = CCG.objects.all()
-    area_teams = figures.groups(current, ccgs, "area_team")
+    rows = figures.census(current, CCG.objects.all())
+    area_teams = figures.groups(current, None, "area_team", rows=rows)
     timeline = figures.timeline(current)
     context = {
         **_base_context(cycles, current, "uptake:dashboard"),
         **_heat_map(area_teams),
-        "summary": figures.summary(current, ccgs),
-        "regions": figures.groups(current, ccgs, "region"),
+        "summary": figures.summary(current, rows=rows),
+        "regions": figures.groups(current, None, "region", rows=rows),
         "timeline": timeline,
         "chart": charts.timeline_chart(timeline),
         "scope_name": "England",
@@ -192,15 +196,15 @@ def region(request: HttpRequest, cycle: str, code: str) -> HttpResponse:
     cycles = _cycles()
     current = _cycle(cycles, cycle)
     the_region = get_object_or_404(Region, code=code.upper())
-    ccgs = CCG.objects.filter(area_team__region=the_region)
-    area_teams = figures.groups(current, ccgs, "area_team")
+    rows = figures.census(current, CCG.objects.filter(area_team__region=the_region))
+    area_teams = figures.groups(current, None, "area_team", rows=rows)
     context = {
         **_base_context(
             cycles, current, "uptake:region", the_region.code, crumbs=[_national_crumb(current)]
         ),
         **_heat_map(area_teams),
         "region": the_region,
-        "summary": figures.summary(current, ccgs),
+        "summary": figures.summary(current, rows=rows),
         "scope_name": the_region.name,
     }
     return render(request, "uptake/region.html", context)
@@ -214,17 +218,16 @@ def _sees_every_proposal_of(user: Any, ccg: CCG) -> bool:
 
 def _ccg_rows(request: HttpRequest, current: Cycle, ccgs) -> list[dict[str, Any]]:
     """Each CCG with its position; the proposal behind it only if the person may see it.
-    Three queries whatever the number of CCGs."""
-    rows = list(
-        ccgs.select_related("area_team")
-        .annotate(
-            category=category_in(current),
-            position_state=state_in(current),
-            position_id=position_id_in(current),
-            arrangement_id=arrangement_id(),
-        )
-        .order_by("name")
-    )
+    Seven queries whatever the number of CCGs."""
+    position = positions_in(current, ccgs)
+    agreed = highest_arrangements(ccgs=ccgs)
+    rows = list(ccgs.select_related("area_team").order_by("name"))
+    for ccg in rows:
+        found, arrangement = position.get(ccg.pk), agreed.get(ccg.pk)
+        ccg.category = category_of(found)
+        ccg.position_state = state_of(found)
+        ccg.position_id = found.pk if found else None
+        ccg.arrangement_id = arrangement.pk if arrangement else None
     visible = {
         p.pk: p
         for p in Proposal.objects.visible_to(request.user)
@@ -373,7 +376,11 @@ def register(request: HttpRequest) -> HttpResponse:
     filters, error = _filters_or_error(request, teams)
     data = public.build(filters)
     signed_in = request.user.is_authenticated
-    etag = _etag("html", data.rows, filters.query, error, signed_in, _page_fingerprint())
+    page = paginate(
+        len(data.rows), REGISTER_PAGE_SIZE, page_number(request.GET), request.GET, request.path
+    )
+    shown = data.rows[page.first - 1 : page.last] if data.rows else []
+    etag = _etag("html", shown, page.number, filters.query, error, signed_in, _page_fingerprint())
     if not error:
         not_modified = _not_modified(request, etag, data.last_modified)
         if not_modified is not None:
@@ -386,7 +393,9 @@ def register(request: HttpRequest) -> HttpResponse:
         regions[-1]["teams"].append(team)
     query = urlencode(filters.query)
     context = {
-        "rows": data.rows,
+        "rows": shown,
+        "total": len(data.rows),
+        "page": page,
         "filters": filters,
         "filter_error": error,
         "regions": regions,

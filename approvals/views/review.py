@@ -14,6 +14,7 @@ from applications import selectors as application_selectors
 from applications.errors import ProposalChanged, ProposalError, TransitionRefused
 from applications.models import CommissioningModel, ProposalState
 from applications.models.proposals import REVIEWABLE_STATES
+from applications.pagination import page_number, paginate
 from applications.permissions import is_regional_reviewer
 from applications.views.common import page_title
 
@@ -35,13 +36,16 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
     form = QueueFilterForm(request.GET or None, user=user)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    rows = selectors.queue(user, filters)
+    found = selectors.queue(user, filters, page_number(request.GET))
     return render(
         request,
         "approvals/queue.html",
         {
             "form": form,
-            "rows": rows,
+            "rows": found.rows,
+            "page": paginate(
+                found.total, selectors.QUEUE_PAGE_SIZE, found.number, request.GET, request.path
+            ),
             "filtered": any(filters.values()),
             "region": user.region if selectors.is_reviewer(user) else None,
             "title": page_title("Proposals to review", form),

@@ -67,9 +67,9 @@ def test_the_queue_does_not_grow_with_proposals(client, make_ccg, cycle, actors,
     assert len(response.context["rows"]) == 20
     assert sum(r.conflicted for r in response.context["rows"]) == 10
     # session, user, the filters' cycles and area teams, the reviewer's region (caption),
-    # proposals, their cycles' deadlines, partners, declared interests, and saving the
-    # session (3)
-    assert small == 12
+    # the proposals' cycles and their deadlines, the narrow list that orders them, the
+    # page's proposals and their partners, declared interests, and saving the session (3)
+    assert small == 14
     # The national team: every region (the region filter's list instead of the caption's
     # region, and no declared interests to look up).
     client.force_login(actors["national_admin"])
@@ -162,3 +162,36 @@ def test_the_meeting_and_pack_pages_do_not_grow_with_items(
     assert pack_small == 12  # the agenda as the meeting page reads it, and the packs
     client.force_login(actors["national_admin"])
     assert count(client, reverse("approvals:meetings")) == 6
+
+
+def test_the_queue_shows_fifty_at_a_time_things_to_do_first(client, make_ccg, cycle, actors):
+    reviewer = actors["regional_reviewer"]
+    client.force_login(reviewer)
+    for _ in range(3):
+        submitted_proposal(make_ccg(), cycle)
+    for _ in range(52):
+        staff = factories.ccg_staff(make_ccg())
+        create_proposal(ccg=staff.ccg, cycle=cycle, model="delegated", by=staff)
+    url = reverse("approvals:queue")
+
+    first = client.get(url)
+    rows = first.context["rows"]
+    assert len(rows) == 50
+    # The three submitted proposals, ready to start, come before every draft.
+    assert [r.proposal.state for r in rows[:3]] == ["submitted"] * 3
+    page = first.content.decode()
+    assert "55 proposals: 1 to 50 shown, page 1 of 2." in page
+    assert 'href="/review/?page=2" rel="next"' in page
+
+    second = client.get(url, {"page": "2"})
+    assert [r.proposal.state for r in second.context["rows"]] == ["draft"] * 5
+    shown = {r.proposal.pk for r in rows} | {r.proposal.pk for r in second.context["rows"]}
+    assert len(shown) == 55
+    assert 'rel="prev"' in second.content.decode()
+
+    # Past the end, or not a number: the nearest page, not an error.
+    assert client.get(url, {"page": "9"}).context["rows"] == second.context["rows"]
+    assert len(client.get(url, {"page": "x"}).context["rows"]) == 50
+    # Filters are kept on the page links.
+    filtered = client.get(url, {"model": "delegated"}).content.decode()
+    assert 'href="/review/?model=delegated&amp;page=2"' in filtered

@@ -80,7 +80,8 @@ def test_queries_do_not_grow_with_ten_times_the_data(client, people, cycles, nat
     )
     assert large == small
     # The dashboard itself: session and user, the years with their deadlines, then its
-    # figures: totals, by model, by state, by arrangement, regions (3), area teams (3), and
-    # the timeline (2).
-    assert small["dashboard"] <= 20
-    assert small["register CSV"] <= 4 and small["register JSON"] <= 4
+    # census (CCGs; positions: proposals and partners; arrangements: proposals and
+    # partners) and the timeline (2).
+    assert small["dashboard"] <= 14
+    # The register: arrangements (proposals, partners), the CCGs, the arrangements' details.
+    assert small["register CSV"] <= 5 and small["register JSON"] <= 5

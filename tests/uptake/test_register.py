@@ -194,3 +194,31 @@ def test_the_register_is_a_table_with_a_caption_and_headers(client, world):
     assert page.count('scope="col"') >= 8
     assert page.count('scope="row"') >= len(world.ccgs)
     assert 'href="/register/arrangements.csv"' in page
+
+
+def test_a_long_register_is_shown_a_page_at_a_time_and_downloaded_whole(
+    client, world, monkeypatch
+):
+    from uptake import views
+
+    monkeypatch.setattr(views, "REGISTER_PAGE_SIZE", 5)
+    every = csv_rows(client.get(reverse("uptake:register_csv")).content)
+    assert len(every) > 5
+
+    first = client.get(reverse("uptake:register"))
+    page = first.content.decode()
+    shown = re.findall(r'data-ccg="([^"]+)"', page)
+    assert len(shown) == 5
+    pages = (len(every) + 4) // 5
+    assert f"CCGs 1 to 5 are shown, page 1 of {pages}." in page
+    assert f"{len(every)} CCGs:" in page  # the counts are over the whole register
+    assert 'href="/register/?page=2" rel="next"' in page
+
+    seen = []
+    for number in range(1, pages + 1):
+        body = client.get(reverse("uptake:register"), {"page": number}).content.decode()
+        seen += re.findall(r'data-ccg="([^"]+)"', body)
+    assert seen == [row["ccg_ods_code"] for row in every]
+    # Each page has its own ETag, so a browser's copy of page 1 is never taken for page 2.
+    second = client.get(reverse("uptake:register"), {"page": 2})
+    assert second["ETag"] != first["ETag"]
