@@ -196,9 +196,7 @@ def test_the_register_is_a_table_with_a_caption_and_headers(client, world):
     assert 'href="/register/arrangements.csv"' in page
 
 
-def test_a_long_register_is_shown_a_page_at_a_time_and_downloaded_whole(
-    client, world, monkeypatch
-):
+def test_a_long_register_is_shown_a_page_at_a_time_and_downloaded_whole(client, world, monkeypatch):
     from uptake import views
 
     monkeypatch.setattr(views, "REGISTER_PAGE_SIZE", 5)
