@@ -4,8 +4,8 @@ all of it.
 
     .venv/bin/python bench/data.py [--scale 1] [--seed 7] [--database URL]
 
-It (re)creates its own database (by default cocommissioning_bench for scale 1 and
-cocommissioning_bench_x10 for scale 10; dropped and created again, so never point it at a
+It (re)creates its own database (by default cocommissioning_benchdata for scale 1 and
+cocommissioning_benchdata_x10 for scale 10; dropped and created again, so never point it at a
 database you need), migrates and loads the reference data. At a scale above 1 the country is
 copied: every real CCG gets scale - 1 synthetic twins in the same area team (codes from V00,
 names "… (copy N)", the same population and deprivation), so every region, area team and list
@@ -49,7 +49,7 @@ DEFAULT_REDRAFTS = 280
 
 
 def default_database(scale: int) -> str:
-    name = "cocommissioning_bench" if scale == 1 else f"cocommissioning_bench_x{scale}"
+    name = "cocommissioning_benchdata" if scale == 1 else f"cocommissioning_benchdata_x{scale}"
     return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
@@ -541,7 +541,7 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=1, help="1 (default) or 10: x the CCGs")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--redrafts", type=int, default=DEFAULT_REDRAFTS)
-    parser.add_argument("--database", help="default: cocommissioning_bench[_xN] on 127.0.0.1")
+    parser.add_argument("--database", help="default: cocommissioning_benchdata[_xN] on 127.0.0.1")
     parser.add_argument("--limit", type=int, help="only the first N real CCGs (for tests)")
     parser.add_argument(
         "--parts", type=int, default=2, help="processes playing the CCGs side by side (2)"
@@ -605,6 +605,10 @@ def main() -> int:
     if any(failed):
         print(f"a part failed: exit statuses {failed}")
         return 1
+    # As autovacuum would in time: the redrafts leave every proposal row rewritten hundreds
+    # of times, and the planner needs statistics for the tables just filled.
+    with connections["default"].cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
     figures = counts(time.monotonic() - started, args.scale)
     print(" ".join(f"{key}={value}" for key, value in figures.items()))
     return 0

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pages.py [--scale 1|10] [--clients 20] [--seconds 10] [--rounds 3]
 
-Needs the data of bench/data.py (``--scale 10`` reads cocommissioning_bench_x10), PostgreSQL
+Needs the data of bench/data.py (``--scale 10`` reads cocommissioning_benchdata_x10), PostgreSQL
 and Redis on 127.0.0.1, and wrk (Debian's package ``wrk``). It collects the static files,
 starts gunicorn on a free port of 127.0.0.1 with bench/settings.py (production settings,
 plain HTTP, plus the floor view of bench/urls.py), signs in through the real sign-in form
@@ -253,6 +253,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     parser.add_argument("--only", help="comma-separated page names to run (default all)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--cold", action="store_true", help="page cache off: every page built for every request"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -267,6 +270,7 @@ def main() -> int:
         "CELERY_TASK_ALWAYS_EAGER": "true",
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "DJANGO_STATIC_ROOT": str(work / "static"),
+        "DJANGO_PAGE_CACHE": "false" if args.cold else "true",
     }
     os.environ.update(env)
     import django
@@ -276,6 +280,8 @@ def main() -> int:
 
     from applications.models import Proposal
 
+    # Data made before a migration (an index, say) gets it now, as a deployment would.
+    call_command("migrate", verbosity=0)
     if not Proposal.objects.exists():
         raise SystemExit(f"no data in {url}: run bench/data.py --scale {args.scale} first")
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -353,7 +359,10 @@ def main() -> int:
             f"{'page':<20} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'floor req/s':>12} "
             f"{'floor p95':>10} {'ratio':>6} {'errors':>6}"
         )
-        print(f"median of {args.rounds} rounds, {args.clients} clients, scale {args.scale}")
+        print(
+            f"median of {args.rounds} rounds, {args.clients} clients, scale {args.scale}, "
+            f"page cache {'off' if args.cold else 'on'}"
+        )
         print(header)
         print("-" * len(header))
         summary = []

@@ -65,8 +65,29 @@ def actors(ccg, partner_ccg, foreign_ccg, area_team, region, other_region):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache (sign-in failure counts live there)."""
+    """Each test starts with an empty cache (sign-in failure counts and kept pages live
+    there)."""
     from django.core.cache import cache
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _data_version_immediate(request):
+    """A test in one transaction never commits, so the data version's triggers, deferred to
+    commit in real life, are made immediate for it: each change shows on the next page, as
+    after a commit. Tests that commit (transactional, live server) keep them deferred."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in (
+        request.fixturenames
+    )
+    if marker is not None and marker.kwargs.get("transaction"):
+        transactional = True
+    if (marker is not None or "db" in request.fixturenames) and not transactional:
+        request.getfixturevalue("db")
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS data_version IMMEDIATE")

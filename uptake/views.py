@@ -39,6 +39,7 @@ from applications.models import (
     Role,
 )
 from applications.models.proposals import ARRANGEMENT_STATES
+from applications.page_cache import cached_page
 from applications.pagination import page_number, paginate
 
 from . import charts, figures
@@ -170,6 +171,7 @@ def dashboard_current(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@cached_page
 def dashboard(request: HttpRequest, cycle: str) -> HttpResponse:
     _require_dashboard(request)
     cycles = _cycles()
@@ -191,6 +193,7 @@ def dashboard(request: HttpRequest, cycle: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@cached_page
 def region(request: HttpRequest, cycle: str, code: str) -> HttpResponse:
     _require_dashboard(request)
     cycles = _cycles()
@@ -266,6 +269,7 @@ def _ccg_rows(request: HttpRequest, current: Cycle, ccgs) -> list[dict[str, Any]
 
 @login_required
 @require_GET
+@cached_page
 def area_team(request: HttpRequest, cycle: str, code: str) -> HttpResponse:
     _require_dashboard(request)
     cycles = _cycles()
@@ -288,6 +292,7 @@ def area_team(request: HttpRequest, cycle: str, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@cached_page
 def ccg(request: HttpRequest, cycle: str, ods: str) -> HttpResponse:
     _require_dashboard(request)
     cycles = _cycles()
@@ -371,6 +376,7 @@ def _filters_or_error(request: HttpRequest, teams) -> tuple[public.Filters, str]
 
 
 @require_safe
+@cached_page
 def register(request: HttpRequest) -> HttpResponse:
     teams = public.area_teams()
     filters, error = _filters_or_error(request, teams)
@@ -452,6 +458,7 @@ def _register_data(request: HttpRequest, kind: str):
 
 
 @require_safe
+@cached_page
 def register_csv(request: HttpRequest) -> HttpResponse:
     data, _, etag, early = _register_data(request, "csv")
     if early is not None:
@@ -467,6 +474,7 @@ def register_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 def register_json(request: HttpRequest) -> HttpResponse:
     data, filters, etag, early = _register_data(request, "json")
     if early is not None:

@@ -1,5 +1,6 @@
 from .choices import REVIEWED_MODELS, CommissioningModel
 from .cycles import Cycle, Deadline, DeadlineEvent
+from .data_version import DataVersion
 from .documents import DocumentKind, ProposalDocument
 from .events import ProposalEvent, SweepRun
 from .organisations import CCG, AreaTeam, Region
@@ -20,6 +21,7 @@ __all__ = [
     "AreaTeam",
     "CommissioningModel",
     "Cycle",
+    "DataVersion",
     "Deadline",
     "DeadlineEvent",
     "DocumentKind",

@@ -9,11 +9,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from .. import selectors, services
 from ..errors import ProposalError
 from ..forms import MODEL_HINTS, StartProposalForm
+from ..page_cache import cached_page
 from .common import page_title, require_ccg_staff
 
 
 @login_required
 @require_GET
+@cached_page
 def ccg_start(request: HttpRequest) -> HttpResponse:
     require_ccg_staff(request)
     return render(request, "applications/ccg_start.html", selectors.ccg_start(request.user))

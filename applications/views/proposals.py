@@ -13,6 +13,7 @@ from .. import actions, selectors
 from ..errors import ProposalError
 from ..forms import CommentForm
 from ..models import ProposalState
+from ..page_cache import cached_page
 from ..permissions import is_lead_ccg_staff
 from .common import back_to_overview, page_title, proposal_or_404
 
@@ -60,6 +61,7 @@ def _overview_context(request: HttpRequest, proposal, comment_form=None) -> dict
 
 @login_required
 @require_GET
+@cached_page
 def proposal_overview(request: HttpRequest, reference: str) -> HttpResponse:
     proposal = proposal_or_404(request, reference)
     return render(

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applications.errors import ProposalError, TransitionRefused
 from applications.models import Cycle, Proposal, ProposalCondition
+from applications.page_cache import cached_page
 from applications.permissions import is_lead_ccg_staff
 from applications.views.common import page_title
 
@@ -105,6 +106,7 @@ def _meeting_page(request: HttpRequest, meeting, bulk_form=None) -> HttpResponse
 
 @login_required
 @require_GET
+@cached_page
 def meeting(request: HttpRequest, pk: int) -> HttpResponse:
     require_committee(request)
     return _meeting_page(request, selectors.meeting_or_404(pk))

@@ -14,6 +14,7 @@ from applications import selectors as application_selectors
 from applications.errors import ProposalChanged, ProposalError, TransitionRefused
 from applications.models import CommissioningModel, ProposalState
 from applications.models.proposals import REVIEWABLE_STATES
+from applications.page_cache import cached_page
 from applications.pagination import page_number, paginate
 from applications.permissions import is_regional_reviewer
 from applications.views.common import page_title
@@ -28,6 +29,7 @@ from .common import back_to_review, require, version_from
 
 @login_required
 @require_GET
+@cached_page
 def review_queue(request: HttpRequest) -> HttpResponse:
     user = request.user
     require(

@@ -195,6 +195,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
 }
 
+# Pages kept until the data they show changes (applications.page_cache); off builds every
+# page afresh (bench/pages.py --cold measures that).
+PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
+
 # Links in emails.
 SITE_URL = env("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 

@@ -66,10 +66,11 @@ def test_the_queue_does_not_grow_with_proposals(client, make_ccg, cycle, actors,
     assert len(queries) == small, [q["sql"] for q in queries.captured_queries]
     assert len(response.context["rows"]) == 20
     assert sum(r.conflicted for r in response.context["rows"]) == 10
-    # session, user, the filters' cycles and area teams, the reviewer's region (caption),
-    # the proposals' cycles and their deadlines, the narrow list that orders them, the
-    # page's proposals and their partners, declared interests, and saving the session (3)
-    assert small == 14
+    # session, user, the data version (page cache), the filters' cycles and area teams, the
+    # reviewer's region (caption), the proposals' cycles and their deadlines, the narrow list
+    # that orders them, the page's proposals and their partners, declared interests, and
+    # saving the session (3)
+    assert small == 15
     # The national team: every region (the region filter's list instead of the caption's
     # region, and no declared interests to look up).
     client.force_login(actors["national_admin"])
@@ -156,9 +157,9 @@ def test_the_meeting_and_pack_pages_do_not_grow_with_items(
     assert len(response.context["conditions"]) == 20
     assert len(response.context["letters"]) == 10
     assert count(client, pack_url) == pack_small
-    # session, user, meeting, items, deadlines, conditions, reviews, letters, packs, awaiting,
-    # records, and saving the session (3)
-    assert small == 14
+    # session, user, the data version (page cache), meeting, items, deadlines, conditions,
+    # reviews, letters, packs, awaiting, records, and saving the session (3)
+    assert small == 15
     assert pack_small == 12  # the agenda as the meeting page reads it, and the packs
     client.force_login(actors["national_admin"])
     assert count(client, reverse("approvals:meetings")) == 6

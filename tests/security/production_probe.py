@@ -6,6 +6,7 @@ and prints, as JSON, what a browser would get from a sample of pages.
 """
 
 import json
+import re
 import sys
 
 import django
@@ -52,6 +53,25 @@ def main(username: str, password: str) -> dict:
     )
     for path in ("/ (signed in)", "/ccg/"):
         results[path] = describe(person.get(path.split()[0], secure=True))
+
+    # Static files as a deployment serves them (whitenoise, from the built manifest).
+    page = anonymous.get("/sign-in/", secure=True).content.decode()
+    css = re.search(r'href="(/static/nhsuk/nhsuk-frontend[^"]*\.css)"', page).group(1)
+    results["static css url"] = {"url": css}
+    for encoding in ("br", "gzip", ""):
+        response = anonymous.get(css, secure=True, HTTP_ACCEPT_ENCODING=encoding)
+        results[f"static css {encoding or 'plain'}"] = {
+            **describe(response),
+            "bytes": sum(len(chunk) for chunk in response.streaming_content),
+        }
+    from django.template import engines
+
+    results["template loaders"] = {
+        "loaders": [
+            type(loader).__module__ + "." + type(loader).__name__
+            for loader in engines["django"].engine.template_loaders
+        ]
+    }
     return results
 
 

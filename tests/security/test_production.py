@@ -4,6 +4,7 @@ other security headers, secure cookies and no caching for signed-in pages."""
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -89,11 +90,32 @@ def probe(transactional_db, tmp_path, ccg):
 
 
 def test_production_pages_headers_cookies_and_logs(probe):
-    """One subprocess (it builds the static manifest first), three checks."""
+    """One subprocess (it builds the static manifest first), four checks."""
     pages, stderr = probe
     check_headers(pages)
     check_cookies(pages)
     check_logs(stderr)
+    check_static_and_templates(pages)
+
+
+def check_static_and_templates(pages: dict) -> None:
+    """Static files have content-hashed names, are sent compressed when the browser can
+    take it, and may be kept by any cache for a year; templates are compiled once per
+    process (the cached loader)."""
+    url = pages["static css url"]["url"]
+    assert re.search(r"\.[0-9a-f]{12}\.css$", url), url
+    plain = pages["static css plain"]
+    assert plain["status"] == 200 and "Content-Encoding" not in plain["headers"]
+    for encoding in ("br", "gzip"):
+        page = pages[f"static css {encoding}"]
+        assert page["status"] == 200
+        assert page["headers"]["Content-Encoding"] == encoding
+        assert page["bytes"] < plain["bytes"] / 3, (encoding, page["bytes"], plain["bytes"])
+        cache_control = page["headers"]["Cache-Control"]
+        assert "max-age=315360000" in cache_control and "immutable" in cache_control
+        assert "public" in cache_control
+        assert "Accept-Encoding" in page["headers"]["Vary"]
+    assert pages["template loaders"]["loaders"] == ["django.template.loaders.cached.Loader"]
 
 
 def check_headers(pages: dict) -> None:
@@ -130,6 +152,12 @@ def check_cookies(pages: dict) -> None:
 def check_logs(stderr: str) -> None:
     lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
     requests = [line for line in lines if line["logger"] == "cocommissioning.requests"]
-    assert len(requests) == 8  # every request the probe made
-    assert {line["path"] for line in requests} == {"/", "/sign-in/", "/admin/login/", "/ccg/"}
+    assert len(requests) == 12  # every request the probe made
+    paths = {line["path"] for line in requests}
+    assert {p for p in paths if not p.startswith("/static/")} == {
+        "/",
+        "/sign-in/",
+        "/admin/login/",
+        "/ccg/",
+    }
     assert all(line["request_id"] for line in requests)
