@@ -39,6 +39,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import recreate_database
+
 LONDON = ZoneInfo("Europe/London")
 D, J, G = "delegated", "joint", "greater_involvement"
 LEVEL = {G: 1, J: 2, D: 3}
@@ -51,29 +53,6 @@ DEFAULT_REDRAFTS = 280
 def default_database(scale: int) -> str:
     name = "cocommissioning_benchdata" if scale == 1 else f"cocommissioning_benchdata_x{scale}"
     return f"postgres://postgres@127.0.0.1:5432/{name}"
-
-
-def recreate_database(url: str) -> None:
-    import dj_database_url
-    import psycopg2
-    from psycopg2 import sql
-
-    settings = dj_database_url.parse(url)
-    if settings["HOST"] not in ("127.0.0.1", "localhost"):
-        raise SystemExit("The benchmark data only goes into a database on 127.0.0.1")
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        name = sql.Identifier(settings["NAME"])
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    connection.close()
 
 
 def london(day: dt.date, hour: int = 0, minute: int = 0) -> dt.datetime:

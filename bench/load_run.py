@@ -24,21 +24,27 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 
 # Starts gunicorn and locust from fixed argument lists, never a shell.
-import subprocess  # nosec B404
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import (
+    free_port,
+    recreate_database,
+    start,
+    start_gunicorn,
+    stop,
+    wait_until_up,
+)
+
 VENV_BIN = Path(sys.executable).parent
 
 DATABASE_URL = os.environ.setdefault(
@@ -59,29 +65,6 @@ ENV = {
 os.environ.update(ENV)
 
 PASSWORD = "load-test-" + secrets.token_urlsafe(12)
-
-
-def recreate_database() -> None:
-    import dj_database_url
-    import psycopg2
-    from psycopg2 import sql
-
-    settings = dj_database_url.parse(DATABASE_URL)
-    if settings["HOST"] not in ("127.0.0.1", "localhost"):
-        raise SystemExit("The load test only uses a database on 127.0.0.1")
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        name = sql.Identifier(settings["NAME"])
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    connection.close()
 
 
 def prepare() -> dict:
@@ -169,49 +152,6 @@ def prepare() -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(command: list[str], log: Path) -> subprocess.Popen:
-    with log.open("w") as out:
-        # The fixed commands of this script (gunicorn, locust), no shell.
-        return subprocess.Popen(  # nosec B603
-            command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    """SIGTERM to the whole process group, then SIGKILL if it has not gone in 15 s."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
-def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited ({server.returncode}); see {WORK / 'gunicorn.log'}")
-        try:
-            # Only ever http://127.0.0.1:<port>/healthz.
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  # nosec B310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"gunicorn did not answer {url} in {seconds:.0f}s")
-
-
 def percentile(times: dict[int, int], fraction: float) -> int:
     """From locust's histogram (milliseconds, rounded by locust above 100 ms to two
     significant figures, then count): the smallest time at or above the fraction."""
@@ -282,7 +222,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    recreate_database()
+    recreate_database(DATABASE_URL)
     accounts = prepare()
     accounts_file = WORK / "accounts.json"
     accounts_file.write_text(json.dumps(accounts))
@@ -293,18 +233,8 @@ def main() -> int:
     server = locust = None
     ok = False
     try:
-        server = start(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "cocommissioning.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-            ],
-            WORK / "gunicorn.log",
-        )
-        wait_until_up(f"{host}/healthz", server)
+        server = start_gunicorn(port, args.workers, WORK / "gunicorn.log")
+        wait_until_up(f"{host}/healthz", server, WORK / "gunicorn.log")
         print(
             f"gunicorn ({args.workers} workers) on {host}; locust: {args.users} users, "
             f"spawn rate {args.spawn_rate}/s, run time {args.run_time}"

@@ -32,15 +32,12 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 
 # Starts gunicorn and wrk from fixed argument lists, never a shell.
 import subprocess  # nosec B404
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -48,8 +45,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VENV_BIN = Path(sys.executable).parent
 
+from bench.common import free_port, start_gunicorn, stop, wait_until_up
 from bench.data import default_database
 
 PASSWORD = "bench-pages-" + secrets.token_urlsafe(12)
@@ -210,39 +207,6 @@ def run_wrk(url: str, cookies: list[str], clients: int, seconds: int, work: Path
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, server: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited ({server.returncode}); see {log}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  # nosec B310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"gunicorn did not answer {url} in {seconds:.0f}s")
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=1, help="which data of bench/data.py")
@@ -298,23 +262,7 @@ def main() -> int:
     log = work / "gunicorn.log"
     server = None
     try:
-        with log.open("w") as out:
-            server = subprocess.Popen(  # nosec B603 # fixed gunicorn command
-                [
-                    str(VENV_BIN / "gunicorn"),
-                    "cocommissioning.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(args.workers),
-                    "--backlog",
-                    "256",
-                ],
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        server = start_gunicorn(port, args.workers, log, "--backlog", "256")
         wait_until_up(f"{base}/healthz", server, log)
         sessions = {
             role: [sign_in(base, username) for _ in range(args.clients)]
