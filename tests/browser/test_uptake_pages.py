@@ -89,3 +89,23 @@ def test_a_reviewer_sees_hidden_rows_accessibly(journey, data):
     journey.goto(reverse("uptake:area_team", args=["2015-16", "Q46"]))
     journey.check("uptake-area-team-other-region")
     assert "Not shown to you" in journey.page.locator("#ccgs-table").inner_text()
+
+
+def test_a_register_of_several_pages_is_navigable_and_accessible(journey, data, monkeypatch):
+    from uptake import views
+
+    monkeypatch.setattr(views, "REGISTER_PAGE_SIZE", 4)
+    journey.goto(reverse("uptake:register"))
+    page = journey.page
+    pagination = page.get_by_role("navigation", name="Pages of the register")
+    assert pagination.get_by_role("link", name="Page 1").get_attribute("aria-current") == "page"
+    journey.check("uptake-register-paginated", screenshot=True)
+    first = page.locator("#register-table tbody tr").all_inner_texts()
+    assert len(first) == 4
+    pagination.get_by_role("link", name="Next page").click()
+    page.wait_for_load_state()
+    assert "page=2" in page.url
+    journey.check("uptake-register-page-2")
+    second = page.locator("#register-table tbody tr").all_inner_texts()
+    assert second and not set(first) & set(second)
+    assert page.get_by_role("link", name="Previous page").is_visible()
