@@ -17,6 +17,7 @@ kept. ADR 0006 has the reasoning and the figures.
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache, wraps
 from pathlib import Path
@@ -31,11 +32,41 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-NONCE = "%%page-cache-nonce%%"
-CSRF = "%%page-cache-csrf%%"
-CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+NONCE = b"%%page-cache-nonce%%"
+CSRF = b"%%page-cache-csrf%%"
+CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 SECONDS = 10 * 60  # a version's pages are gone soon after the data moves on
 KEPT_TYPES = ("text/html", "text/csv", "application/json")
+# Each process also keeps the pages it served last, so a big page (a 60-item agenda is
+# 200 KB) is not fetched from the shared cache for every request. Safe for the same reason
+# the shared copy is: the key names the data version.
+LOCAL_PAGES = 64
+
+
+class _Recent:
+    """The last few kept pages of this process, newest last."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pages: OrderedDict[str, dict] = OrderedDict()
+
+    def get(self, key: str) -> dict | None:
+        kept = self.pages.get(key)
+        if kept is not None:
+            self.pages.move_to_end(key)
+        return kept
+
+    def put(self, key: str, kept: dict) -> None:
+        self.pages[key] = kept
+        self.pages.move_to_end(key)
+        while len(self.pages) > self.size:
+            self.pages.popitem(last=False)
+
+    def clear(self) -> None:
+        self.pages.clear()
+
+
+recent = _Recent(LOCAL_PAGES)
 
 
 def data_version() -> int | None:
@@ -67,13 +98,13 @@ def release() -> str:
     return digest.hexdigest()[:16]
 
 
-def _key(request: HttpRequest) -> str | None:
+def _key(request: HttpRequest, timeless: bool) -> str | None:
     version = data_version()
     if version is None:
         return None
     user = request.user
     who = f"u{user.pk}" if user.is_authenticated else "anonymous"
-    minute = timezone.now().strftime("%Y%m%d%H%M")
+    minute = "-" if timeless else timezone.now().strftime("%Y%m%d%H%M")
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
     return f"page:{release()}:{version}:{minute}:{who}:{path}"
 
@@ -83,11 +114,11 @@ def _messages_waiting(request: HttpRequest) -> bool:
     return len(messages.get_messages(request)) > 0
 
 
-def _fill(body: str, request: HttpRequest) -> str:
+def _fill(body: bytes, request: HttpRequest) -> bytes:
     if NONCE in body:
-        body = body.replace(NONCE, str(request.csp_nonce))
+        body = body.replace(NONCE, str(request.csp_nonce).encode())
     if CSRF in body:
-        body = body.replace(CSRF, get_token(request))
+        body = body.replace(CSRF, get_token(request).encode())
     return body
 
 
@@ -121,10 +152,15 @@ def _from_kept(request: HttpRequest, kept: dict) -> HttpResponse:
     return response
 
 
-def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def cached_page(
+    view: Callable[..., HttpResponse] | None = None, *, timeless: bool = False
+) -> Callable[..., HttpResponse]:
     """Serve the page from the cache when nothing it shows can have changed. Put it inside
     the sign-in and method decorators: it never decides who may see a page, it only hands a
-    person back the page they were given a moment ago."""
+    person back the page they were given a moment ago. ``timeless=True`` for a page that shows
+    nothing of the clock (the register): kept across minutes, until the data changes."""
+    if view is None:
+        return lambda view: cached_page(view, timeless=timeless)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -136,18 +172,26 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             response = view(request, *args, **kwargs)
             response.page_cache_hit = False
             return response
-        key = _key(request)
-        kept = cache.get(key) if key else None
+        key = _key(request, timeless)
+        kept = None
+        if key:
+            kept = recent.get(key)
+            if kept is None:
+                kept = cache.get(key)
+                if kept is not None:
+                    recent.put(key, kept)
         if kept is not None:
             return _from_kept(request, kept)
         response = view(request, *args, **kwargs)
         if key and _keepable(response) and not _messages_waiting(request):
-            body = response.content.decode(response.charset or "utf-8")
+            body = response.content
             nonce = getattr(request, "_csp_nonce", None)
             if isinstance(nonce, str):
-                body = body.replace(nonce, NONCE)
-            body = CSRF_INPUT.sub(rf"\g<1>{CSRF}\g<2>", body)
-            cache.set(key, {"body": body, "headers": list(response.items())}, SECONDS)
+                body = body.replace(nonce.encode(), NONCE)
+            body = CSRF_INPUT.sub(rb"\g<1>" + CSRF + rb"\g<2>", body)
+            kept = {"body": body, "headers": list(response.items())}
+            cache.set(key, kept, SECONDS)
+            recent.put(key, kept)
         response.page_cache_hit = False
         return response
 

@@ -295,7 +295,7 @@ def main() -> int:
             for role, username in usernames.items()
         }
         sessions[""] = []
-        floor = Page("floor", "/bench/floor/", "ccg_staff", "ok")
+        floor = Page("floor", "/bench/floor/", "ccg_staff", "floor user")
         for page in [floor, *pages]:
             cookie = sessions[page.role][0] if page.role else ""
             status, body = fetch(base, page.path, cookie)
@@ -321,6 +321,13 @@ def main() -> int:
                     base + page.path, sessions[page.role], args.clients, args.seconds, work
                 )
                 drain(base)
+                # wrk counts only 4xx and 5xx as errors: make sure the sessions still see the
+                # page (not a redirect to sign in) after the run, or the run means nothing.
+                for checked, role in ((page, page.role), (floor, "ccg_staff")):
+                    cookie = sessions[role][-1] if role else ""
+                    status, body = fetch(base, checked.path, cookie)
+                    if status != 200 or checked.expect not in body:
+                        raise SystemExit(f"{checked.name} answered {status} after the run")
                 floors[page.name].append(floor_run)
                 results[page.name].append(page_run)
                 print(

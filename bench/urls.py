@@ -9,7 +9,9 @@ from cocommissioning.urls import urlpatterns as project_urlpatterns
 
 def floor(request: HttpRequest) -> HttpResponse:
     # Reads request.user so a signed-in request pays for its session and user, as pages do.
-    return HttpResponse(f"ok {request.user.pk}", content_type="text/plain")
+    user = request.user
+    who = f"user {user.pk}" if user.is_authenticated else "anonymous"
+    return HttpResponse(f"floor {who}", content_type="text/plain")
 
 
 urlpatterns = [path("bench/floor/", floor, name="bench_floor"), *project_urlpatterns]

@@ -69,7 +69,10 @@ def _empty_cache():
     there)."""
     from django.core.cache import cache
 
+    from applications import page_cache
+
     cache.clear()
+    page_cache.recent.clear()
     yield
 
 

@@ -376,7 +376,7 @@ def _filters_or_error(request: HttpRequest, teams) -> tuple[public.Filters, str]
 
 
 @require_safe
-@cached_page
+@cached_page(timeless=True)
 def register(request: HttpRequest) -> HttpResponse:
     teams = public.area_teams()
     filters, error = _filters_or_error(request, teams)
@@ -458,7 +458,7 @@ def _register_data(request: HttpRequest, kind: str):
 
 
 @require_safe
-@cached_page
+@cached_page(timeless=True)
 def register_csv(request: HttpRequest) -> HttpResponse:
     data, _, etag, early = _register_data(request, "csv")
     if early is not None:
@@ -474,7 +474,7 @@ def register_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cached_page
+@cached_page(timeless=True)
 def register_json(request: HttpRequest) -> HttpResponse:
     data, filters, etag, early = _register_data(request, "json")
     if early is not None:

@@ -236,3 +236,23 @@ def test_switched_off_every_page_is_built(client, settings, actors, proposal):
     url = reverse("ccg_start")
     assert get(client, url)[0].page_cache_hit is False
     assert get(client, url)[0].page_cache_hit is False
+
+
+def test_the_register_shows_nothing_of_the_clock_so_it_is_kept_across_minutes(client, proposal):
+    url = reverse("uptake:register")
+    with time_machine.travel(dt.datetime(2014, 12, 1, 10, 0, 5, tzinfo=dt.UTC), tick=False):
+        client.get(url)
+    with time_machine.travel(dt.datetime(2014, 12, 1, 10, 7, 0, tzinfo=dt.UTC), tick=False):
+        assert client.get(url).page_cache_hit is True
+
+
+def test_a_process_serves_its_recent_pages_without_the_shared_cache(client, actors, proposal):
+    from django.core.cache import cache
+
+    client.force_login(actors["lead_ccg_staff"])
+    url = reverse("ccg_start")
+    get(client, url)
+    cache.clear()  # the shared copy gone: this process still has its own
+    assert get(client, url)[0].page_cache_hit is True
+    services.withdraw_proposal(proposal=proposal, by=actors["lead_ccg_staff"], reason="No.")
+    assert get(client, url)[0].page_cache_hit is False  # a new version: neither copy fits
