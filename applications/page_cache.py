@@ -17,6 +17,7 @@ kept. ADR 0006 has the reasoning and the figures.
 
 import hashlib
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache, wraps
@@ -44,26 +45,31 @@ LOCAL_PAGES = 64
 
 
 class _Recent:
-    """The last few kept pages of this process, newest last."""
+    """The last few kept pages of this process, newest last. Locked: a threaded server
+    (runserver, gthread workers) serves requests side by side in one process."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.pages: OrderedDict[str, dict] = OrderedDict()
+        self.lock = threading.Lock()
 
     def get(self, key: str) -> dict | None:
-        kept = self.pages.get(key)
-        if kept is not None:
-            self.pages.move_to_end(key)
-        return kept
+        with self.lock:
+            kept = self.pages.get(key)
+            if kept is not None:
+                self.pages.move_to_end(key)
+            return kept
 
     def put(self, key: str, kept: dict) -> None:
-        self.pages[key] = kept
-        self.pages.move_to_end(key)
-        while len(self.pages) > self.size:
-            self.pages.popitem(last=False)
+        with self.lock:
+            self.pages[key] = kept
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
 
     def clear(self) -> None:
-        self.pages.clear()
+        with self.lock:
+            self.pages.clear()
 
 
 recent = _Recent(LOCAL_PAGES)
