@@ -195,7 +195,9 @@ def cached_page(
             if isinstance(nonce, str):
                 body = body.replace(nonce.encode(), NONCE)
             body = CSRF_INPUT.sub(rb"\g<1>" + CSRF + rb"\g<2>", body)
-            kept = {"body": body, "headers": list(response.items())}
+            # Content-Length, if a view set one, would not fit the filled-in body.
+            headers = [(k, v) for k, v in response.items() if k.lower() != "content-length"]
+            kept = {"body": body, "headers": headers}
             cache.set(key, kept, SECONDS)
             recent.put(key, kept)
         response.page_cache_hit = False

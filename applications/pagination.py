@@ -37,11 +37,18 @@ def page_number(params: Any) -> int:
         return 1
 
 
+def page_span(total: int, size: int, requested: int) -> tuple[int, int, int]:
+    """The page to show of ``total`` items (the nearest that exists), the number of pages,
+    and where the page starts in the list (0-based)."""
+    pages = max((total + size - 1) // size, 1)
+    number = min(max(requested, 1), pages)
+    return number, pages, (number - 1) * size
+
+
 def paginate(total: int, size: int, requested: int, params: Any, path: str = "") -> Page:
     """Which page to show of ``total`` items, and the links to the others (keeping the
     other query parameters, such as filters)."""
-    pages = max((total + size - 1) // size, 1)
-    number = min(max(requested, 1), pages)
+    number, pages, _ = page_span(total, size, requested)
 
     def url(n: int) -> str:
         query = {k: v for k, v in params.items() if k != "page" and v not in ("", None)}

@@ -26,6 +26,7 @@ from applications.models.proposals import (
     AWAITING_COMMITTEE_STATES,
     REVIEWABLE_STATES,
 )
+from applications.pagination import page_span
 from applications.permissions import is_regional_reviewer
 from applications.selectors import time_left
 
@@ -195,9 +196,8 @@ def queue(user: Any, filters: dict[str, Any], page: int = 1) -> Queue:
             ((ACTIVE_FIRST.get(state, 9), due.due_at if due else far, ccg_name, reference), pk)
         )
     order.sort()
-    pages = max((len(order) + QUEUE_PAGE_SIZE - 1) // QUEUE_PAGE_SIZE, 1)
-    number = min(max(page, 1), pages)
-    shown = [pk for _, pk in order[(number - 1) * QUEUE_PAGE_SIZE : number * QUEUE_PAGE_SIZE]]
+    number, _, start = page_span(len(order), QUEUE_PAGE_SIZE, page)
+    shown = [pk for _, pk in order[start : start + QUEUE_PAGE_SIZE]]
     found = {
         p.pk: p
         for p in Proposal.objects.filter(pk__in=shown)
